@@ -1,0 +1,43 @@
+# Two entry points for a fresh machine: `make run` and `make test`.
+# Both create .venv with the package installed when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck content-check schemas bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Main job: a demonstration plan for an example patient (until the web app exists).
+run: $(STAMP)
+	$(BIN)/allguide content check
+	$(BIN)/allguide plan examples/child-standard-risk.yaml --start-date 2026-01-05
+
+## Whole test suite: lint, types, content check, tests.
+test: $(STAMP) lint typecheck content-check
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+content-check: $(STAMP)
+	$(BIN)/allguide content check
+
+## Regenerate content/schemas/*.json and docs/patient-input.schema.json from the pydantic models.
+schemas: $(STAMP)
+	$(BIN)/allguide content export-schemas
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_plan.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
