@@ -153,14 +153,14 @@ class _CrossChecker:
         for d in p.drugs.values():
             path = self.origin("drugs", d.id)
             yield from self.citations(path, d.id, "citations", d.citations)
-            for i, r in enumerate(d.never_routes):
-                yield from self.citations(path, d.id, f"never_routes.{i}.citations", r.citations)
-                if r.route in d.routes:
+            for i, nr in enumerate(d.never_routes):
+                yield from self.citations(path, d.id, f"never_routes.{i}.citations", nr.citations)
+                if nr.route in d.routes:
                     yield Problem(
                         path,
                         d.id,
                         f"never_routes.{i}.route",
-                        f"route '{r.route}' is listed both as allowed and as never",
+                        f"route '{nr.route}' is listed both as allowed and as never",
                     )
             for i, lim in enumerate(d.limits):
                 yield from self.citations(path, d.id, f"limits.{i}.citations", lim.citations)

@@ -268,7 +268,9 @@ class DoseSpec(Strict):
     amount: Decimal | None = Field(default=None, gt=0, description="Per m², per kg or flat")
     unit: DoseUnit
     age_bands: list[AgeBand] = Field(default_factory=list)
-    cap: Quantity | None = Field(default=None, description="Per-administration maximum")
+    cap: Quantity | None = Field(
+        default=None, description="Maximum per administration (per day when per='day')"
+    )
     rounding: Rounding | None = None
     per: Literal["administration", "day"] = Field(
         default="administration",
