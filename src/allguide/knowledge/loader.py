@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from allguide.knowledge.schemas import FILE_MODELS, Strict
+from allguide.knowledge.schemas import FILE_MODELS, ITEM_MODELS, Item
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -48,9 +48,11 @@ class FileProblem:
 
 @dataclass
 class ParsedFile:
+    """A content file: its valid items, and a problem for each invalid one."""
+
     path: str
     kind: str
-    model: Strict | None
+    items: list[Item] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
 
 
@@ -60,46 +62,42 @@ def read_yaml(path: Path) -> Any:
 
 
 def parse_file(path: Path, root: Path) -> ParsedFile:
-    """Parse one content file; schema problems are collected, never raised."""
+    """Parse one content file item by item, so one bad item never hides the others."""
     rel = str(path.relative_to(root))
+    known = ", ".join(sorted(FILE_MODELS))
     try:
         data = read_yaml(path)
     except yaml.YAMLError as exc:
-        return ParsedFile(rel, "?", None, [FileProblem(rel, None, None, f"not valid YAML: {exc}")])
+        return ParsedFile(rel, "?", [], [FileProblem(rel, None, None, f"not valid YAML: {exc}")])
     if not isinstance(data, dict) or len(data) != 1:
-        known = ", ".join(sorted(FILE_MODELS))
         msg = f"a content file must have exactly one top-level key, one of: {known}"
-        return ParsedFile(rel, "?", None, [FileProblem(rel, None, None, msg)])
+        return ParsedFile(rel, "?", [], [FileProblem(rel, None, None, msg)])
     kind = next(iter(data))
-    model_cls = FILE_MODELS.get(kind)
-    if model_cls is None:
-        known = ", ".join(sorted(FILE_MODELS))
+    item_model = ITEM_MODELS.get(kind)
+    if item_model is None:
         msg = f"unknown top-level key '{kind}', expected one of: {known}"
-        return ParsedFile(rel, kind, None, [FileProblem(rel, None, None, msg)])
-    try:
-        return ParsedFile(rel, kind, model_cls.model_validate(data))
-    except ValidationError as exc:
-        return ParsedFile(rel, kind, None, _problems_from_validation(rel, data, exc))
+        return ParsedFile(rel, kind, [], [FileProblem(rel, None, None, msg)])
+    raw_items = data[kind]
+    if not isinstance(raw_items, list):
+        return ParsedFile(rel, kind, [], [FileProblem(rel, None, kind, "expected a list of items")])
+    parsed = ParsedFile(rel, kind)
+    for index, raw in enumerate(raw_items):
+        try:
+            parsed.items.append(item_model.model_validate(raw))
+        except ValidationError as exc:
+            parsed.problems.extend(_problems_from_validation(rel, raw, index, exc))
+    return parsed
 
 
-def _problems_from_validation(rel: str, data: Any, exc: ValidationError) -> list[FileProblem]:
-    problems = []
-    for err in exc.errors():
-        loc = list(err["loc"])
-        item_id = None
-        # loc looks like ('statements', 3, 'review', 'status'): name the item by its id.
-        if len(loc) >= 2 and isinstance(loc[1], int):
-            try:
-                item = data[loc[0]][loc[1]]
-                item_id = str(item.get("id") or item.get("term") or f"#{loc[1] + 1}")
-            except (KeyError, IndexError, TypeError, AttributeError):
-                item_id = f"#{loc[1] + 1}"
-            loc = loc[2:]
-        else:
-            loc = loc[1:] if loc else loc
-        field_path = ".".join(str(p) for p in loc) or None
-        problems.append(FileProblem(rel, item_id, field_path, err["msg"]))
-    return problems
+def _problems_from_validation(
+    rel: str, raw: Any, index: int, exc: ValidationError
+) -> list[FileProblem]:
+    item_id = raw.get("id") if isinstance(raw, dict) else None
+    label = str(item_id) if item_id else f"item #{index + 1}"
+    return [
+        FileProblem(rel, label, ".".join(str(p) for p in err["loc"]) or None, err["msg"])
+        for err in exc.errors()
+    ]
 
 
 def content_files(root: Path) -> list[Path]:

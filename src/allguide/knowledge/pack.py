@@ -103,10 +103,10 @@ def assemble(parsed: list[ParsedFile], version: str) -> tuple[ContentPack, list[
     origins: dict[str, str] = {}
     duplicates: list[tuple[str, str]] = []
     for pf in parsed:
-        if pf.model is None:
+        if pf.kind not in tables:
             continue
         table = tables[pf.kind]
-        for item in getattr(pf.model, pf.kind):
+        for item in pf.items:
             if item.id in table:
                 duplicates.append(
                     (pf.path, f"{item.id}: duplicate id (also in {origins[pf.kind + item.id]})")

@@ -37,6 +37,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Item(Strict):
+    """A content item: every item kind has a stable id."""
+
+    id: str
+
+
 # --------------------------------------------------------------------------- enums
 
 
@@ -167,7 +173,7 @@ class Quantity(Strict):
 # --------------------------------------------------------------------------- item kinds
 
 
-class Reference(Strict):
+class Reference(Item):
     id: str = Field(pattern=REF_ID)
     type: ReferenceType
     title: str = Field(min_length=1)
@@ -189,7 +195,7 @@ class Reference(Strict):
         return self
 
 
-class Statement(Strict):
+class Statement(Item):
     id: str = Field(pattern=STATEMENT_ID)
     topic: str = Field(pattern=r"^[a-z0-9_]+$", description="Matches the id's second part")
     section: str = Field(min_length=1, description="Heading the statement appears under")
@@ -227,7 +233,7 @@ class DoseLimit(Strict):
     citations: list[RefId] = Field(min_length=1)
 
 
-class Drug(Strict):
+class Drug(Item):
     id: str = Field(pattern=DRUG_ID)
     name: str = Field(min_length=1)
     brand_names: list[str] = Field(default_factory=list)
@@ -307,7 +313,7 @@ class RegimenDrug(Strict):
     alternatives: list[Alternative] = Field(default_factory=list)
 
 
-class Regimen(Strict):
+class Regimen(Item):
     id: str = Field(pattern=REGIMEN_ID)
     name: str = Field(min_length=1)
     applies_to: Applicability = Field(default_factory=Applicability)
@@ -322,7 +328,7 @@ class Regimen(Strict):
     review: Review
 
 
-class GlossaryEntry(Strict):
+class GlossaryEntry(Item):
     id: str = Field(pattern=GLOSSARY_ID)
     term: str = Field(min_length=1)
     aliases: list[str] = Field(default_factory=list)
@@ -331,7 +337,7 @@ class GlossaryEntry(Strict):
     review: Review
 
 
-class Threshold(Strict):
+class Threshold(Item):
     """A cited decision cut-off used by the engine (age, WBC, MRD, ...)."""
 
     id: str = Field(pattern=THRESHOLD_ID)
@@ -352,7 +358,7 @@ class GeneticRisk(StrEnum):
     not_applicable = "not_applicable"
 
 
-class GeneticTerm(Strict):
+class GeneticTerm(Item):
     """One term of the documented genetics vocabulary for patient input."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9_:]+$")
@@ -396,6 +402,16 @@ class ThresholdsFile(Strict):
 class GeneticsFile(Strict):
     genetics: list[GeneticTerm]
 
+
+ITEM_MODELS: dict[str, type[Item]] = {
+    "references": Reference,
+    "statements": Statement,
+    "drugs": Drug,
+    "regimens": Regimen,
+    "glossary": GlossaryEntry,
+    "thresholds": Threshold,
+    "genetics": GeneticTerm,
+}
 
 FILE_MODELS: dict[str, type[Strict]] = {
     "references": ReferencesFile,

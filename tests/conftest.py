@@ -1,0 +1,29 @@
+"""Shared fixtures: the real content pack, loaded once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from allguide.knowledge.pack import DEFAULT_CONTENT_DIR, ContentPack, assemble, parse_pack
+from allguide.patient.intake import parse_patient
+from allguide.patient.model import PatientInput
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def pack() -> ContentPack:
+    parsed, version = parse_pack(DEFAULT_CONTENT_DIR)
+    built, _ = assemble(parsed, version)
+    return built
+
+
+@pytest.fixture
+def patient(pack: ContentPack):  # type: ignore[no-untyped-def]
+    def make(**fields: Any) -> PatientInput:
+        return parse_patient(fields, pack)
+
+    return make
