@@ -171,10 +171,13 @@ def export_schemas(
         DEFAULT_CONTENT_DIR / "schemas"
     ),
 ) -> None:
-    """Write the JSON Schema of every content file kind and of the patient input."""
-    from allguide.schemas_export import write_schemas
+    """Write JSON Schemas (content kinds, patient input, plan) and the generated docs."""
+    from allguide.docsgen import write_docs
+    from allguide.schemas_export import DOCS_DIR, write_schemas
 
-    for path in write_schemas(out):
+    parsed, version = parse_pack(DEFAULT_CONTENT_DIR)
+    pack, _ = assemble(parsed, version)
+    for path in [*write_schemas(out), *write_docs(pack, DOCS_DIR)]:
         typer.echo(str(path))
 
 

@@ -82,13 +82,17 @@ def test_golden_case(case: dict[str, Any], pack: ContentPack) -> None:
     opts = all_options(plan)
     for ng in e.get("not_given", []):
         opt = opts[ng["regimen"]]
-        assert any(line.startswith(ng["drug"] + " ") for line in opt.excluded_lines), \
+        assert any(line.startswith(ng["drug"] + " ") for line in opt.excluded_lines), (
             opt.excluded_lines
+        )
         assert all(d.drug != ng["drug"] for d in opt.drugs)
     for want in e.get("doses", []):
         opt = opts[want["regimen"]]
-        lines = [d for d in opt.drugs if d.drug == want["drug"]
-                 and ("day" not in want or want["day"] in d.days)]
+        lines = [
+            d
+            for d in opt.drugs
+            if d.drug == want["drug"] and ("day" not in want or want["day"] in d.days)
+        ]
         assert lines, f"{want['drug']} not in {want['regimen']}"
         dose = lines[0]
         assert dose.dose is not None, dose.not_computed_reason

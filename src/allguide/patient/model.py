@@ -123,45 +123,98 @@ class PatientInput(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     age_years: Decimal | None = Field(default=None, description="Age at diagnosis in years")
-    birth_date: dt.date | None = None
-    diagnosis_date: dt.date | None = None
-    sex: Annotated[Sex, _case_insensitive(Sex)] | None = None
-    weight_kg: Decimal | None = None
-    height_cm: Decimal | None = None
-    lineage: Annotated[Lineage, _case_insensitive(Lineage)] | None = None
+    birth_date: dt.date | None = Field(
+        default=None,
+        description="Date of birth, YYYY-MM-DD (with diagnosis_date, instead of age_years)",
+    )
+    diagnosis_date: dt.date | None = Field(
+        default=None, description="Date of diagnosis, YYYY-MM-DD"
+    )
+    sex: Annotated[Sex, _case_insensitive(Sex)] | None = Field(
+        default=None, description="female or male"
+    )
+    weight_kg: Decimal | None = Field(
+        default=None, description="Body weight in kilograms (0.4–350)"
+    )
+    height_cm: Decimal | None = Field(
+        default=None,
+        description="Height in centimetres (30–250); metres are rejected with a suggestion",
+    )
+    lineage: Annotated[Lineage, _case_insensitive(Lineage)] | None = Field(
+        default=None, description="Immunophenotype lineage: B or T"
+    )
     etp: bool | None = Field(default=None, description="Early T-cell precursor phenotype")
     wbc_x10e9_per_l: Decimal | None = Field(
         default=None, description="Presenting white-cell count in ×10⁹/L (= thousands per µL)"
     )
-    bcr_abl1: Annotated[BcrAbl1, _case_insensitive(BcrAbl1)] | None = None
+    bcr_abl1: Annotated[BcrAbl1, _case_insensitive(BcrAbl1)] | None = Field(
+        default=None, description="BCR::ABL1 (Philadelphia chromosome) result"
+    )
     genetics: list[str] | None = Field(
         default=None, description="Terms from the documented vocabulary (content/genetics.yaml)"
     )
-    modal_chromosome_number: int | None = None
+    modal_chromosome_number: int | None = Field(
+        default=None, description="Modal chromosome number from the karyotype (20–100)"
+    )
     abl1_mutations: list[str] | None = Field(default=None, description="e.g. ['T315I']")
-    cns_status: Annotated[CnsStatus, _case_insensitive(CnsStatus)] | None = None
-    testicular_involvement: bool | None = None
-    down_syndrome: bool | None = None
-    ecog: int | None = None
-    fit_for_intensive: bool | None = None
-    comorbidities: list[str] | None = None
-    cd20_percent: Decimal | None = None
+    cns_status: Annotated[CnsStatus, _case_insensitive(CnsStatus)] | None = Field(
+        default=None, description="CNS status from the diagnostic lumbar puncture"
+    )
+    testicular_involvement: bool | None = Field(
+        default=None, description="Overt testicular leukemia at diagnosis"
+    )
+    down_syndrome: bool | None = Field(
+        default=None, description="Down syndrome (trisomy 21, constitutional)"
+    )
+    ecog: int | None = Field(default=None, description="ECOG performance status, 0–4")
+    fit_for_intensive: bool | None = Field(
+        default=None, description="Clinician's judgement of fitness for intensive chemotherapy"
+    )
+    comorbidities: list[str] | None = Field(
+        default=None, description="Free-text list of relevant comorbidities"
+    )
+    cd20_percent: Decimal | None = Field(
+        default=None, description="Percentage of blasts expressing CD20 (0–100)"
+    )
     prednisone_response: (
         Annotated[PrednisoneResponse, _case_insensitive(PrednisoneResponse)] | None
-    ) = None
-    mrd: list[MrdResult] | None = None
-    induction_outcome: Annotated[InductionOutcome, _case_insensitive(InductionOutcome)] | None = (
-        None
+    ) = Field(
+        default=None,
+        description="BFM prednisone response on day 8 (good: <1 ×10⁹/L blasts in blood)",
     )
-    days_to_complete_remission: int | None = None
-    remission: Annotated[Remission, _case_insensitive(Remission)] | None = None
-    asparaginase_hypersensitivity: bool | None = None
-    g6pd_deficiency: bool | None = None
-    lvef_percent: Decimal | None = None
-    creatinine_clearance_ml_min: Decimal | None = None
-    total_bilirubin_mg_dl: Decimal | None = None
-    tpmt: Annotated[Metaboliser, _case_insensitive(Metaboliser)] | None = None
-    nudt15: Annotated[Metaboliser, _case_insensitive(Metaboliser)] | None = None
+    mrd: list[MrdResult] | None = Field(
+        default=None, description="MRD results: list of {timepoint, value_percent, method}"
+    )
+    induction_outcome: Annotated[InductionOutcome, _case_insensitive(InductionOutcome)] | None = (
+        Field(default=None, description="Result of induction")
+    )
+    days_to_complete_remission: int | None = Field(
+        default=None, description="Days from start of induction to complete remission"
+    )
+    remission: Annotated[Remission, _case_insensitive(Remission)] | None = Field(
+        default=None, description="Current remission number"
+    )
+    asparaginase_hypersensitivity: bool | None = Field(
+        default=None, description="Clinical hypersensitivity to an E. coli-derived asparaginase"
+    )
+    g6pd_deficiency: bool | None = Field(
+        default=None, description="G6PD deficiency (rasburicase is contraindicated)"
+    )
+    lvef_percent: Decimal | None = Field(
+        default=None, description="Left-ventricular ejection fraction in percent (5–90)"
+    )
+    creatinine_clearance_ml_min: Decimal | None = Field(
+        default=None, description="Creatinine clearance in mL/min"
+    )
+    total_bilirubin_mg_dl: Decimal | None = Field(
+        default=None, description="Total bilirubin in mg/dL"
+    )
+    tpmt: Annotated[Metaboliser, _case_insensitive(Metaboliser)] | None = Field(
+        default=None, description="TPMT metaboliser phenotype (CPIC)"
+    )
+    nudt15: Annotated[Metaboliser, _case_insensitive(Metaboliser)] | None = Field(
+        default=None, description="NUDT15 metaboliser phenotype (CPIC)"
+    )
 
     # ---------------------------------------------------------------- plausibility
 

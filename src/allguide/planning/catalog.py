@@ -31,7 +31,7 @@ RULES: dict[str, Rule] = {
         "stmt.prephase.leukapheresis", "WBC above the leukostasis threshold"
     ),
     "prephase.transfusion_high_wbc": Rule(
-        "stmt.prephase.transfusion_high_wbc", "WBC at or above the red-cell caution threshold"
+        "stmt.prephase.transfusion_high_wbc", "WBC above the hyperleukocytosis threshold"
     ),
     # induction
     "induction.pediatric_sr": Rule("stmt.induction.pediatric_sr_3drug", "child, B-ALL, NCI SR"),
@@ -255,7 +255,6 @@ THRESHOLDS = frozenset(
         "wbc.tls_high_risk",
         "wbc.interfant_high_risk",
         "wbc.leukostasis_all",
-        "wbc.rbc_transfusion_caution",
         "mrd.cog_day8_low",
         "mrd.cog_day8_high",
         "mrd.cog_eoi_positive",

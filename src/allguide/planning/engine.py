@@ -310,6 +310,7 @@ class _PlanBuilder:
         t = Trace(self.pack)
         if t.threshold("wbc.hyperleukocytosis", "wbc_x10e9_per_l", wbc, ""):
             self.rec("prephase", "prephase.hyperleukocytosis", t.because)
+            self.rec("prephase", "prephase.transfusion_high_wbc", t.because)
             self.alert(
                 "warning",
                 "HYPERLEUKOCYTOSIS",
@@ -320,9 +321,6 @@ class _PlanBuilder:
         t = Trace(self.pack)
         if t.threshold("wbc.leukostasis_all", "wbc_x10e9_per_l", wbc, ""):
             self.rec("prephase", "prephase.leukapheresis", t.because)
-        t = Trace(self.pack)
-        if t.threshold("wbc.rbc_transfusion_caution", "wbc_x10e9_per_l", wbc, ""):
-            self.rec("prephase", "prephase.transfusion_high_wbc", t.because)
 
     def _induction(self) -> None:
         b = self._base_because()

@@ -1,8 +1,12 @@
-"""Plan → JSON. Deterministic: sorted keys are not used (the model order is the contract),
-decimals are written as exact strings' numeric values, no timestamps."""
+"""Plan → JSON. Deterministic: field order is the model's, no timestamps.
+
+Decimals become JSON numbers; every value in a plan is short enough that Python's
+shortest float repr writes it back exactly (70.2 stays 70.2).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any
@@ -13,11 +17,9 @@ from allguide.planning.plan import Plan
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value) if value != value.to_integral_value() else int(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    return plan.model_dump(mode="python")
 
 
 def plan_to_json(plan: Plan) -> str:
