@@ -94,6 +94,7 @@ class _PlanBuilder:
         self.options: dict[PhaseName, list[RegimenOption]] = {ph: [] for ph in PHASE_ORDER}
         self.alerts: list[Alert] = []
         self.used: list[str] = []  # statement and regimen ids used, for the review summary
+        self.fired: set[tuple[str, str]] = set()  # (phase, rule id) already recommended
         trace = Trace(pack)
         self.population: Population = population_of(patient, pack)
         self.fitness: Fitness = fitness_of(patient, self.population, trace)
@@ -126,16 +127,17 @@ class _PlanBuilder:
     ) -> None:
         rule = RULES[rule_id]
         stmt = self.pack.statements.get(rule.statement)
-        if stmt is None or any(r.id == rule_id for r in self.recs[phase]):
+        if stmt is None or (phase, rule_id) in self.fired:
             return  # a missing statement is reported by `content check`
+        self.fired.add((phase, rule_id))
         self.used.append(stmt.id)
         self.recs[phase].append(
             Recommendation(
                 id=rule_id,
                 statement_id=stmt.id,
                 title=stmt.title,
-                text=stmt.clinician_text.strip(),
-                plain_text=stmt.plain_text.strip(),
+                text=stmt.clinician_text,
+                plain_text=stmt.plain_text,
                 drugs=sorted(set(drugs)),
                 rule=f"{rule_id}: {rule.when}",
                 because=list(because),
@@ -228,7 +230,7 @@ class _PlanBuilder:
             transplant=transplant,
             mrd_timepoints=mrd,
             start_date=self.start,
-            calendar=calendar(induction_for_calendar, self.start),
+            calendar=calendar(induction_for_calendar, self.start) if self.start else [],
             references=self._references(tki, transplant, mrd),
             review=self._review_summary(),
             disclaimer=DISCLAIMER,
@@ -1209,12 +1211,11 @@ class _PlanBuilder:
     def _references(
         self, tki: Tki, transplant: Transplant, mrd: list[MrdTimepointPlan]
     ) -> list[ReferenceOut]:
-        order: list[str] = []
+        order: dict[str, None] = {}
 
         def add(ids: Iterable[str]) -> None:
             for i in ids:
-                if i not in order:
-                    order.append(i)
+                order.setdefault(i)
 
         for r in self.risk:
             add(r.citations)
@@ -1231,19 +1232,11 @@ class _PlanBuilder:
         add(transplant.citations)
         for m in mrd:
             add(m.citations)
+        formatted = _formatted_references(self.pack)
         out: list[ReferenceOut] = []
         for ref_id in order:
-            ref = self.pack.references.get(ref_id)
-            if ref is None:
-                continue
-            out.append(
-                ReferenceOut(
-                    n=len(out) + 1,
-                    id=ref_id,
-                    citation=format_reference(ref),
-                    url=reference_url(ref),
-                )
-            )
+            if ref_id in formatted:
+                out.append(_reference_out(self.pack.version, ref_id, len(out) + 1, formatted))
         return out
 
     def _review_summary(self) -> ReviewSummary:
@@ -1262,6 +1255,37 @@ class _PlanBuilder:
             counts=dict(sorted(counts.items())),
             last_updated=max(dates) if dates else None,
         )
+
+
+_REFERENCE_CACHE: dict[str, dict[str, tuple[str, str | None]]] = {}
+
+
+def _formatted_references(pack: ContentPack) -> dict[str, tuple[str, str | None]]:
+    """Citation text and URL of every reference, formatted once per content version."""
+    cached = _REFERENCE_CACHE.get(pack.version)
+    if cached is None:
+        cached = {
+            ref_id: (format_reference(ref), reference_url(ref))
+            for ref_id, ref in pack.references.items()
+        }
+        _REFERENCE_CACHE[pack.version] = cached
+    return cached
+
+
+_REFERENCE_OUT: dict[tuple[str, str, int], ReferenceOut] = {}
+
+
+def _reference_out(
+    version: str, ref_id: str, n: int, formatted: dict[str, tuple[str, str | None]]
+) -> ReferenceOut:
+    """Numbered reference entries are immutable: share them between plans."""
+    key = (version, ref_id, n)
+    entry = _REFERENCE_OUT.get(key)
+    if entry is None:
+        citation, url = formatted[ref_id]
+        entry = ReferenceOut(n=n, id=ref_id, citation=citation, url=url)
+        _REFERENCE_OUT[key] = entry
+    return entry
 
 
 def format_reference(ref: Reference) -> str:
