@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from allguide.knowledge.schemas import Lineage
+
 DAYS_PER_YEAR = Decimal("365.25")
 
 
@@ -34,11 +36,6 @@ def _case_insensitive(enum_cls: type[StrEnum]) -> BeforeValidator:
 class Sex(StrEnum):
     female = "female"
     male = "male"
-
-
-class Lineage(StrEnum):
-    B = "B"
-    T = "T"
 
 
 class BcrAbl1(StrEnum):

@@ -82,10 +82,14 @@ class PhasePlan(Out):
     regimen_options: list[RegimenOption] = Field(default_factory=list)
 
 
+RiskScheme = Literal["NCI", "COG", "Interfant", "adult"]
+RiskStatus = Literal["determined", "provisional", "undetermined"]
+
+
 class RiskEntry(Out):
-    scheme: Literal["NCI", "COG", "Interfant", "adult", "BFM"]
+    scheme: RiskScheme
     group: str
-    status: Literal["determined", "provisional", "undetermined"]
+    status: RiskStatus
     because: list[str]
     needs: list[str] = Field(default_factory=list)
     citations: list[str]

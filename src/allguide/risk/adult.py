@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from allguide.knowledge.pack import ContentPack
 from allguide.patient.model import MrdTimepoint, PatientInput
-from allguide.planning.plan import RiskEntry
+from allguide.planning.plan import RiskEntry, RiskStatus
 from allguide.risk.criteria import Trace, tri_any
 from allguide.risk.genetics import genetic_class
 
@@ -19,8 +19,7 @@ STATEMENTS = ("stmt.risk.adult_factors", "stmt.risk.adult_cytogenetics", "stmt.r
 def assess_adult(patient: PatientInput, pack: ContentPack) -> tuple[RiskEntry, Trace]:
     trace = Trace(pack)
     for sid in STATEMENTS:
-        if sid in pack.statements:
-            trace.cite(pack.statements[sid].citations)
+        trace.cite_statement(sid)
     factors = []
     factors.append(
         trace.threshold(
@@ -87,6 +86,7 @@ def assess_adult(patient: PatientInput, pack: ContentPack) -> tuple[RiskEntry, T
             "MRD after induction is the strongest adult predictor and guides transplant",
         )
     high = tri_any(factors)
+    status: RiskStatus
     if patient.bcr_abl1 == "positive":
         group, status = "Ph-positive (very high; TKI pathway)", "determined"
     elif high is True:
@@ -95,12 +95,5 @@ def assess_adult(patient: PatientInput, pack: ContentPack) -> tuple[RiskEntry, T
         group, status = "standard so far (pending data)", "provisional"
     else:
         group, status = "standard", "determined"
-    entry = RiskEntry(
-        scheme="adult",
-        group=group,
-        status=status,
-        because=trace.because,
-        needs=sorted(trace.needs) if status != "determined" else [],
-        citations=trace.citations,
-    )
+    entry = trace.entry("adult", group, status)
     return entry, trace

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from allguide.knowledge.pack import ContentPack
 from allguide.patient.model import MrdTimepoint, PatientInput
-from allguide.planning.plan import RiskEntry
+from allguide.planning.plan import RiskEntry, RiskStatus
 from allguide.risk.criteria import Trace, tri_any
 from allguide.risk.genetics import genetic_class
 
@@ -18,22 +18,6 @@ T_STATEMENT = "stmt.risk.t_all_mrd"
 
 _EOI_WHY = "end-of-induction (day 29) marrow MRD is the strongest predictor and sets the COG group"
 _DAY8_WHY = "day-8 blood MRD separates low, average and high risk in NCI standard-risk patients"
-
-
-def _entry(trace: Trace, group: str, status: str) -> RiskEntry:
-    return RiskEntry(
-        scheme="COG",
-        group=group,
-        status=status,
-        because=trace.because,
-        needs=sorted(trace.needs) if status != "determined" else [],
-        citations=trace.citations,
-    )
-
-
-def _cite(trace: Trace, pack: ContentPack, statement_id: str) -> None:
-    if statement_id in pack.statements:
-        trace.cite(pack.statements[statement_id].citations)
 
 
 def unfavorable_characteristics(
@@ -65,7 +49,7 @@ def assess_cog_b(
     patient: PatientInput, pack: ContentPack, nci_high: bool | None
 ) -> tuple[RiskEntry, Trace]:
     trace = Trace(pack)
-    _cite(trace, pack, B_STATEMENT)
+    trace.cite_statement(B_STATEMENT)
     if nci_high is None:
         trace.fact("NCI group undetermined")
     else:
@@ -77,7 +61,7 @@ def assess_cog_b(
     eoi_pos = trace.threshold("mrd.cog_eoi_positive", "mrd.end_of_induction", eoi, _EOI_WHY)
 
     if unfavourable:
-        return _entry(trace, "very high", "determined"), trace
+        return trace.entry("COG", "very high", "determined"), trace
     if nci_high is True:
         old = trace.threshold(
             "age.cog_very_high_risk_years",
@@ -86,46 +70,45 @@ def assess_cog_b(
             "NCI high-risk patients aged 13 or older are very high risk",
         )
         if old or eoi_pos:
-            return _entry(trace, "very high", "determined"), trace
+            return trace.entry("COG", "very high", "determined"), trace
         if eoi_pos is False and unfavourable is False:
-            return _entry(trace, "high", "determined"), trace
-        return _entry(trace, "high (provisional: at least high)", "provisional"), trace
+            return trace.entry("COG", "high", "determined"), trace
+        return trace.entry("COG", "high (provisional: at least high)", "provisional"), trace
     if nci_high is False:
         if genetics is None:
-            return _entry(trace, "pending genetics and MRD", "undetermined"), trace
+            return trace.entry("COG", "pending genetics and MRD", "undetermined"), trace
         if eoi_pos is None:
-            return _entry(trace, "pending end-of-induction MRD", "provisional"), trace
+            return trace.entry("COG", "pending end-of-induction MRD", "provisional"), trace
         if genetics == "favorable":
             if eoi_pos:
-                return _entry(
-                    trace, "high", "determined" if unfavourable is False else "provisional"
-                ), trace
+                status: RiskStatus = "determined" if unfavourable is False else "provisional"
+                return trace.entry("COG", "high", status), trace
             low8 = trace.threshold("mrd.cog_day8_low", "mrd.day8_blood", day8, _DAY8_WHY)
             if low8 is None:
-                return _entry(trace, "low or average (needs day-8 MRD)", "provisional"), trace
+                return trace.entry("COG", "low or average (needs day-8 MRD)", "provisional"), trace
             group = "low" if low8 else "average"
         else:  # neutral
             if eoi_pos:
-                return _entry(trace, "very high", "determined"), trace
+                return trace.entry("COG", "very high", "determined"), trace
             high8 = trace.threshold("mrd.cog_day8_high", "mrd.day8_blood", day8, _DAY8_WHY)
             if high8 is None:
-                return _entry(trace, "average or high (needs day-8 MRD)", "provisional"), trace
+                return trace.entry("COG", "average or high (needs day-8 MRD)", "provisional"), trace
             group = "high" if high8 else "average"
-        status = "determined" if unfavourable is False else "provisional"
-        return _entry(trace, group, status), trace
-    return _entry(trace, "undetermined", "undetermined"), trace
+        final: RiskStatus = "determined" if unfavourable is False else "provisional"
+        return trace.entry("COG", group, final), trace
+    return trace.entry("COG", "undetermined", "undetermined"), trace
 
 
 def assess_cog_t(patient: PatientInput, pack: ContentPack) -> tuple[RiskEntry, Trace]:
     trace = Trace(pack)
-    _cite(trace, pack, T_STATEMENT)
+    trace.cite_statement(T_STATEMENT)
     trace.fact("T-ALL: all patients receive 4-drug induction; risk is set after induction")
     eoi = patient.mrd_at(MrdTimepoint.end_of_induction)
     high = trace.threshold("mrd.t_all_eoi_high", "mrd.end_of_induction", eoi, _EOI_WHY)
     if high is None:
-        return _entry(trace, "pending end-of-induction MRD", "undetermined"), trace
+        return trace.entry("COG", "pending end-of-induction MRD", "undetermined"), trace
     if high or patient.induction_outcome == "induction_failure":
-        return _entry(trace, "very high", "determined"), trace
+        return trace.entry("COG", "very high", "determined"), trace
     low = trace.threshold("mrd.t_all_eoi_standard", "mrd.end_of_induction", eoi, _EOI_WHY)
     cns1 = None if patient.cns_status is None else patient.cns_status == "CNS1"
     if cns1 is None:
@@ -136,10 +119,10 @@ def assess_cog_t(patient: PatientInput, pack: ContentPack) -> tuple[RiskEntry, T
     if patient.sex == "female":
         no_testis = True
     if low and cns1 and no_testis:
-        return _entry(trace, "standard", "determined"), trace
+        return trace.entry("COG", "standard", "determined"), trace
     if low and (cns1 is None or no_testis is None):
-        return _entry(trace, "standard or intermediate", "provisional"), trace
+        return trace.entry("COG", "standard or intermediate", "provisional"), trace
     trace.fact(
         "intermediate: MRD below the high-risk cut-off but standard-risk criteria not all met"
     )
-    return _entry(trace, "intermediate", "determined"), trace
+    return trace.entry("COG", "intermediate", "determined"), trace

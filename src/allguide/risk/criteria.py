@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from allguide.knowledge.pack import ContentPack
+from allguide.planning.plan import RiskEntry, RiskScheme, RiskStatus
 
 Tri = bool | None
 
@@ -64,6 +65,23 @@ class Trace:
         for r in refs:
             if r not in self.citations:
                 self.citations.append(r)
+
+    def cite_statement(self, statement_id: str) -> None:
+        """Cite a statement's references (a missing statement is caught by content check)."""
+        stmt = self.pack.statements.get(statement_id)
+        if stmt is not None:
+            self.cite(stmt.citations)
+
+    def entry(self, scheme: RiskScheme, group: str, status: RiskStatus) -> RiskEntry:
+        """The risk entry this trace supports; needs are listed unless fully determined."""
+        return RiskEntry(
+            scheme=scheme,
+            group=group,
+            status=status,
+            because=self.because,
+            needs=sorted(self.needs) if status != "determined" else [],
+            citations=self.citations,
+        )
 
     def fact(self, text: str) -> None:
         if text not in self.because:

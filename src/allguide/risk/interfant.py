@@ -19,27 +19,16 @@ def kmt2a_rearranged(patient: PatientInput) -> bool | None:
 
 def assess_interfant(patient: PatientInput, pack: ContentPack) -> tuple[RiskEntry, Trace]:
     trace = Trace(pack)
-    if STATEMENT in pack.statements:
-        trace.cite(pack.statements[STATEMENT].citations)
+    trace.cite_statement(STATEMENT)
     kmt2a = kmt2a_rearranged(patient)
-
-    def entry(group: str, status: str) -> RiskEntry:
-        return RiskEntry(
-            scheme="Interfant",
-            group=group,
-            status=status,
-            because=trace.because,
-            needs=sorted(trace.needs) if status != "determined" else [],
-            citations=trace.citations,
-        )
 
     if kmt2a is None:
         trace.need("genetics", "Interfant risk depends on KMT2A rearrangement")
         trace.fact("KMT2A status unknown")
-        return entry("undetermined", "undetermined"), trace
+        return trace.entry("Interfant", "undetermined", "undetermined"), trace
     if not kmt2a:
         trace.fact("KMT2A germline")
-        return entry("low", "determined"), trace
+        return trace.entry("Interfant", "low", "determined"), trace
     trace.fact("KMT2A rearranged")
     young = trace.threshold(
         "age.interfant_high_risk_months",
@@ -65,5 +54,5 @@ def assess_interfant(patient: PatientInput, pack: ContentPack) -> tuple[RiskEntr
         trace.fact(f"prednisone response {patient.prednisone_response}")
     high = tri_all([young, tri_any([high_wbc, poor_pred])])
     if high is None:
-        return entry("medium or high (pending data)", "provisional"), trace
-    return entry("high" if high else "medium", "determined"), trace
+        return trace.entry("Interfant", "medium or high (pending data)", "provisional"), trace
+    return trace.entry("Interfant", "high" if high else "medium", "determined"), trace

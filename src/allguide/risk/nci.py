@@ -24,25 +24,11 @@ def assess_nci(patient: PatientInput, pack: ContentPack) -> tuple[RiskEntry, Tra
     if patient.lineage == "T":
         trace.fact("T-ALL: NCI group is reported but does not set induction intensity")
     high = tri_any([old, high_wbc])
-    if STATEMENT in pack.statements:
-        trace.cite(pack.statements[STATEMENT].citations)
+    trace.cite_statement(STATEMENT)
     if high is None:
-        entry = RiskEntry(
-            scheme="NCI",
-            group="undetermined",
-            status="undetermined",
-            because=trace.because,
-            needs=sorted(trace.needs),
-            citations=trace.citations,
-        )
+        entry = trace.entry("NCI", "undetermined", "undetermined")
     else:
-        entry = RiskEntry(
-            scheme="NCI",
-            group="high" if high else "standard",
-            status="determined",
-            because=trace.because,
-            citations=trace.citations,
-        )
+        entry = trace.entry("NCI", "high" if high else "standard", "determined")
     return entry, trace
 
 
