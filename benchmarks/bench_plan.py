@@ -87,7 +87,7 @@ def main() -> None:
     pack, _ = assemble(parsed, version)
     load_ms = (time.perf_counter() - t0) * 1000
     t0 = time.perf_counter()
-    report = check_pack(parsed, version, pack=pack)
+    report = check_pack(parsed, version)
     check_ms = (time.perf_counter() - t0) * 1000
     assert not report.errors
 

@@ -60,9 +60,8 @@ def engine_requirements() -> RequiredIds:
 
 def run_check(content: Path, today: dt.date | None = None) -> tuple[CheckReport, ContentPack]:
     parsed, version = parse_pack(content)
-    pack, _ = assemble(parsed, version)
-    report = check_pack(parsed, version, pack=pack, required=engine_requirements(), today=today)
-    return report, pack
+    report = check_pack(parsed, version, required=engine_requirements(), today=today)
+    return report, report.pack
 
 
 def load_checked_pack(content: Path) -> ContentPack:

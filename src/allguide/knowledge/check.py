@@ -44,6 +44,7 @@ class Problem:
 @dataclass
 class CheckReport:
     version: str
+    pack: ContentPack
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -84,19 +85,18 @@ def check_pack(
     parsed: list[ParsedFile],
     version: str,
     *,
-    pack: ContentPack | None = None,
     required: RequiredIds | None = None,
     today: dt.date | None = None,
     readability: bool = True,
 ) -> CheckReport:
-    """Validate parsed files and cross-references. Pure: `today` is passed in."""
-    report = CheckReport(version)
+    """Validate parsed files and cross-references; the report carries the assembled pack.
+
+    Pure: `today` is passed in.
+    """
+    pack, duplicates = assemble(parsed, version)
+    report = CheckReport(version, pack)
     for pf in parsed:
         report.problems.extend(Problem(p.path, p.item_id, p.field, p.message) for p in pf.problems)
-    if pack is None:
-        pack, duplicates = assemble(parsed, version)
-    else:
-        _, duplicates = assemble(parsed, version)
     for path, msg in duplicates:
         item_id, _, message = msg.partition(": ")
         report.problems.append(Problem(path, item_id, "id", message))

@@ -52,12 +52,6 @@ class ContentPack:
         except KeyError:
             raise ContentError([f"threshold '{threshold_id}' is not in the content pack"]) from None
 
-    def statement(self, statement_id: str) -> Statement:
-        try:
-            return self.statements[statement_id]
-        except KeyError:
-            raise ContentError([f"statement '{statement_id}' is not in the content pack"]) from None
-
     def genetic_term(self, name: str) -> GeneticTerm | None:
         """Look a genetics term up by id or alias, ignoring case and separators."""
         return _genetics_index(self).get(_norm(name))
@@ -120,15 +114,3 @@ def assemble(parsed: list[ParsedFile], version: str) -> tuple[ContentPack, list[
         **tables,  # type: ignore[arg-type]
     )
     return pack, duplicates
-
-
-def load_pack(root: Path = DEFAULT_CONTENT_DIR) -> ContentPack:
-    """Load and validate the pack; raise `ContentError` listing every problem."""
-    from allguide.knowledge.check import check_pack  # local: check imports this module
-
-    parsed, version = parse_pack(root)
-    pack, _ = assemble(parsed, version)
-    report = check_pack(parsed, version, pack=pack)
-    if report.errors:
-        raise ContentError([str(p) for p in report.errors])
-    return pack

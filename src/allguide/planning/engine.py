@@ -163,11 +163,15 @@ class _PlanBuilder:
             )
         )
 
-    def alert(self, severity: Severity, code: str, rule_id: str, message: str) -> None:
+    def rule_citations(self, rule_id: str) -> list[str]:
+        """References of the statement a rule serves (empty if content lacks it)."""
         stmt = self.pack.statements.get(RULES[rule_id].statement)
-        citations = list(stmt.citations) if stmt else []
-        if stmt:
-            self.used.append(stmt.id)
+        return list(stmt.citations) if stmt else []
+
+    def alert(self, severity: Severity, code: str, rule_id: str, message: str) -> None:
+        citations = self.rule_citations(rule_id)
+        if citations:
+            self.used.append(RULES[rule_id].statement)
         self.alerts.append(
             Alert(severity=severity, code=code, message=message, rule=rule_id, citations=citations)
         )
@@ -618,13 +622,12 @@ class _PlanBuilder:
                 "BCR::ABL1 (Philadelphia chromosome) status is unknown: obtain it urgently; "
                 "a positive result means a TKI must be added during induction.",
             )
-            stmt = self.pack.statements.get(RULES["ph.tki_always"].statement)
             return Tki(
                 indicated=None,
                 preferred=[],
                 alternatives=[],
                 because=["BCR::ABL1 status unknown"],
-                citations=list(stmt.citations) if stmt else [],
+                citations=self.rule_citations("ph.tki_always"),
             )
         self.rec("induction", "ph.tki_always", b)
         self.rec("induction", "ph.interactions", b)
@@ -683,10 +686,9 @@ class _PlanBuilder:
             self.option("induction", regimens[drug], True, f"preferred TKI: {drug}")
         for drug in alternatives:
             self.option("induction", regimens[drug], False, f"alternative TKI: {drug}")
-        cites: list[str] = []
-        for rid in ("ph.tki_always", "ph.t315i" if t315i else "ph.tki_always"):
-            stmt = self.pack.statements.get(RULES[rid].statement)
-            cites += [c for c in (stmt.citations if stmt else []) if c not in cites]
+        cites = self.rule_citations("ph.tki_always")
+        if t315i:
+            cites += [c for c in self.rule_citations("ph.t315i") if c not in cites]
         return Tki(
             indicated=True,
             preferred=preferred,
@@ -1035,14 +1037,13 @@ class _PlanBuilder:
         )
         out = []
         for tp, when, why, rule_id in plan:
-            stmt = self.pack.statements.get(RULES[rule_id].statement)
             out.append(
                 MrdTimepointPlan(
                     timepoint=tp.value,
                     when=when,
                     why=why,
                     result_percent=self.p.mrd_at(tp),
-                    citations=list(stmt.citations) if stmt else [],
+                    citations=self.rule_citations(rule_id),
                 )
             )
         if self.p.mrd_at(MrdTimepoint.end_of_induction) is None:
@@ -1069,10 +1070,7 @@ class _PlanBuilder:
                 decision = level
             b.append(reason)
             self.rec("transplant", rule_id, [reason])
-            stmt = self.pack.statements.get(RULES[rule_id].statement)
-            for c in stmt.citations if stmt else []:
-                if c not in cites:
-                    cites.append(c)
+            cites.extend(c for c in self.rule_citations(rule_id) if c not in cites)
 
         eoi = p.mrd_at(MrdTimepoint.end_of_induction)
         eoc = p.mrd_at(MrdTimepoint.end_of_consolidation)
@@ -1106,13 +1104,13 @@ class _PlanBuilder:
                     "infant not in the Interfant high-risk group",
                 )
         t = Trace(self.pack)
+        eoc_pos = (
+            t.threshold("mrd.eoc_positive", "mrd.end_of_consolidation", eoc, "")
+            if eoc is not None
+            else None
+        )
         if is_adult(self.population):
             mrd_high = t.threshold("mrd.adult_hct_benefit", "mrd.end_of_induction", eoi, "")
-            eoc_pos = (
-                t.threshold("mrd.eoc_positive", "mrd.end_of_consolidation", eoc, "")
-                if eoc is not None
-                else None
-            )
             if mrd_high or eoc_pos:
                 use(
                     "transplant.persistent_mrd",
@@ -1137,11 +1135,6 @@ class _PlanBuilder:
                 decision = "undetermined"
                 b.append("needs end-of-induction MRD (and risk factors) to decide")
         else:
-            eoc_pos = (
-                t.threshold("mrd.eoc_positive", "mrd.end_of_consolidation", eoc, "")
-                if eoc is not None
-                else None
-            )
             if eoc_pos:
                 use(
                     "transplant.persistent_mrd",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from allguide.dosing.doses import Bsa, compute_dose
 from allguide.knowledge.pack import ContentPack
@@ -172,16 +171,5 @@ def calendar(options: list[RegimenOption], start: dt.date | None) -> list[Calend
     ]
 
 
-def max_day(options: list[RegimenOption]) -> int:
-    return max((day for o in options for d in o.drugs for day in d.days), default=0)
-
-
 def contains_drug(option: RegimenOption, drug_ids: set[str]) -> bool:
     return any(d.drug in drug_ids for d in option.drugs)
-
-
-def dose_of(option: RegimenOption, drug_id: str) -> Decimal | None:
-    for d in option.drugs:
-        if d.drug == drug_id and d.dose is not None:
-            return d.dose.amount
-    return None
