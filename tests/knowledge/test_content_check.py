@@ -8,7 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from allguide.cli import app, run_check
+from allguide.cli import app
+from allguide.cli.common import run_check
 
 BAD = Path(__file__).resolve().parents[1] / "fixtures" / "bad_content"
 
