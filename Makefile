@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck content-check schemas bench clean
+.PHONY: run test test-services lint typecheck content-check schemas bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,13 @@ run: $(STAMP)
 	$(BIN)/allguide content check
 	$(BIN)/allguide plan examples/child-standard-risk.yaml --start-date 2026-01-05
 
-## Whole test suite: lint, types, content check, tests.
-test: $(STAMP) lint typecheck content-check
+## Whole test suite: lint, types, content check, tests (SQLite and a real PostgreSQL,
+## Debian chromium, a loopback FHIR server: installed here when missing, started by the tests).
+test: $(STAMP) test-services lint typecheck content-check
 	$(BIN)/pytest
+
+test-services:
+	scripts/setup-test-services.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
