@@ -13,6 +13,8 @@ from allguide.patient.model import PatientInput
 
 ROOT = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["db_fixtures"]  # database_url / seeded_database_url / pg_server
+
 
 @pytest.fixture(scope="session")
 def pack() -> ContentPack:

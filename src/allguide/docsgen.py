@@ -89,7 +89,13 @@ def patient_input_md(pack: ContentPack) -> str:
 
 
 def generated_docs(pack: ContentPack) -> dict[str, str]:
-    return {"rules.md": rules_md(pack), "patient-input.md": patient_input_md(pack)}
+    from allguide.safety.docs import order_checks_md  # order checks own their generator
+
+    return {
+        "rules.md": rules_md(pack),
+        "patient-input.md": patient_input_md(pack),
+        "order-checks.md": order_checks_md(pack),
+    }
 
 
 def write_docs(pack: ContentPack, docs_dir: Path) -> list[Path]:

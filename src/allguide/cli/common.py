@@ -33,8 +33,16 @@ class Format(StrEnum):
 
 def engine_requirements() -> RequiredIds:
     """Ids the engine uses; content check fails when one is missing."""
+    from allguide.safety.catalog import requirements as order_check_requirements
+
     statements, regimens, thresholds = requirements()
-    return RequiredIds(statements=statements, regimens=regimens, thresholds=thresholds)
+    check_statements, check_thresholds, check_drugs = order_check_requirements()
+    return RequiredIds(
+        statements=statements | check_statements,
+        regimens=regimens,
+        thresholds=thresholds | check_thresholds,
+        drugs=check_drugs,
+    )
 
 
 def run_check(content: Path, today: dt.date | None = None) -> tuple[CheckReport, ContentPack]:

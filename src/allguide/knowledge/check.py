@@ -19,6 +19,7 @@ from allguide.knowledge.pack import ContentPack, assemble
 from allguide.knowledge.schemas import (
     AgeBand,
     Alternative,
+    ArticleOutline,
     DoseBasis,
     Regimen,
     Review,
@@ -113,6 +114,7 @@ def check_pack(
         "glossary": len(pack.glossary),
         "thresholds": len(pack.thresholds),
         "genetics": len(pack.genetics),
+        "articles": len(pack.articles),
     }
     return report
 
@@ -164,6 +166,13 @@ class _CrossChecker:
                     )
             for i, lim in enumerate(d.limits):
                 yield from self.citations(path, d.id, f"limits.{i}.citations", lim.citations)
+            if d.doxorubicin_equivalence is not None:
+                yield from self.citations(
+                    path,
+                    d.id,
+                    "doxorubicin_equivalence.citations",
+                    d.doxorubicin_equivalence.citations,
+                )
             yield from self.review(path, d.id, d.review)
             yield from self.plain(path, d.id, "plain_text", d.plain_text)
         for r in p.regimens.values():
@@ -181,6 +190,34 @@ class _CrossChecker:
             path = self.origin("genetics", gt.id)
             yield from self.citations(path, gt.id, "citations", gt.citations)
             yield from self.plain(path, gt.id, "plain_text", gt.plain_text)
+        for art in p.articles.values():
+            yield from self.article(art)
+
+    def article(self, art: ArticleOutline) -> Iterator[Problem]:
+        """Every id an article outline lists must exist (no dangling ids)."""
+        path = self.origin("articles", art.id)
+        for audience in ("clinician", "patient"):
+            version = getattr(art, audience)
+            for i, sid in enumerate(version.bottom_line):
+                if sid not in self.pack.statements:
+                    yield Problem(
+                        path, art.id, f"{audience}.bottom_line.{i}", f"unknown statement '{sid}'"
+                    )
+            for i, sec in enumerate(version.sections):
+                where = f"{audience}.sections.{i}"
+                for sid in sec.statements:
+                    if sid not in self.pack.statements:
+                        yield Problem(
+                            path, art.id, f"{where}.statements", f"unknown statement '{sid}'"
+                        )
+                for rid in sec.regimens:
+                    if rid not in self.pack.regimens:
+                        yield Problem(path, art.id, f"{where}.regimens", f"unknown regimen '{rid}'")
+            for gid in version.glossary:
+                if gid not in self.pack.glossary:
+                    yield Problem(
+                        path, art.id, f"{audience}.glossary", f"unknown glossary entry '{gid}'"
+                    )
 
     def citations(
         self, path: str, item_id: str, field_name: str, refs: Iterable[str]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from allguide.knowledge.loader import ParsedFile, content_digest, content_files, parse_file
 from allguide.knowledge.schemas import (
+    ArticleOutline,
     Drug,
     GeneticTerm,
     GlossaryEntry,
@@ -44,6 +45,8 @@ class ContentPack:
     genetics: dict[str, GeneticTerm]
     # Where each item came from, for error messages: id -> relative file path.
     origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # Topic article outlines (content/articles/): ids of the items each article shows.
+    articles: dict[str, ArticleOutline] = field(default_factory=dict)
 
     def threshold(self, threshold_id: str) -> Decimal:
         """Value of a cited threshold; a missing id is a content error, not a default."""
@@ -92,6 +95,7 @@ def assemble(parsed: list[ParsedFile], version: str) -> tuple[ContentPack, list[
             "glossary",
             "thresholds",
             "genetics",
+            "articles",
         )
     }
     origins: dict[str, str] = {}

@@ -124,6 +124,22 @@ class RoundingMode(StrEnum):
     down = "down"
 
 
+class DrugGroup(StrEnum):
+    """Drug groups the order checks reason about (see docs/order-checks.md)."""
+
+    vinca_alkaloid = "vinca_alkaloid"
+    anthracycline = "anthracycline"
+    asparaginase_e_coli = "asparaginase_e_coli"  # E. coli-derived, native or pegylated
+    asparaginase_erwinia = "asparaginase_erwinia"
+    bcr_abl1_tki = "bcr_abl1_tki"
+    thiopurine = "thiopurine"
+    azole_antifungal = "azole_antifungal"
+    strong_cyp3a4_inhibitor = "strong_cyp3a4_inhibitor"  # FDA classification
+    proton_pump_inhibitor = "proton_pump_inhibitor"
+    nsaid = "nsaid"
+    antifolate_antibacterial = "antifolate_antibacterial"  # trimethoprim-containing
+
+
 # --------------------------------------------------------------------------- shared parts
 
 
@@ -233,6 +249,13 @@ class DoseLimit(Strict):
     citations: list[RefId] = Field(min_length=1)
 
 
+class DoseEquivalence(Strict):
+    """How many mg of doxorubicin one mg of this drug counts as for cardiotoxicity."""
+
+    factor: Decimal = Field(gt=0)
+    citations: list[RefId] = Field(min_length=1)
+
+
 class Drug(Item):
     id: str = Field(pattern=DRUG_ID)
     name: str = Field(min_length=1)
@@ -244,6 +267,13 @@ class Drug(Item):
     routes: list[Route] = Field(min_length=1, description="Routes allowed")
     never_routes: list[RouteRestriction] = Field(default_factory=list)
     limits: list[DoseLimit] = Field(default_factory=list)
+    groups: list[DrugGroup] = Field(
+        default_factory=list, description="Groups used by the order checks"
+    )
+    doxorubicin_equivalence: DoseEquivalence | None = Field(
+        default=None,
+        description="Anthracyclines: factor converting mg of this drug to doxorubicin-equivalent",
+    )
     notes: str | None = None
     plain_text: str = Field(min_length=1)
     citations: list[RefId] = Field(min_length=1)
@@ -372,6 +402,48 @@ class GeneticTerm(Item):
     citations: list[RefId] = Field(min_length=1)
 
 
+ARTICLE_ID = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class ArticleSection(Strict):
+    """One section of a topic article: content items listed by id, shown in this order."""
+
+    heading: str = Field(min_length=1)
+    statements: list[StatementId] = Field(default_factory=list)
+    regimens: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> ArticleSection:
+        if not (self.statements or self.regimens):
+            raise ValueError("a section lists at least one statement or regimen")
+        return self
+
+
+class ArticleVersion(Strict):
+    """An article for one audience: its outline, never its text (text comes from items)."""
+
+    title: str = Field(min_length=1)
+    bottom_line: list[StatementId] = Field(
+        min_length=1, description="Statements whose opening sentence is the bottom line"
+    )
+    sections: list[ArticleSection] = Field(min_length=1)
+    glossary: list[str] = Field(
+        default_factory=list, description="Glossary ids always listed (patient articles)"
+    )
+
+
+class ArticleOutline(Item):
+    """A topic article (`allguide article ID`): which items it shows, per audience."""
+
+    id: str = Field(pattern=ARTICLE_ID)
+    title: str = Field(min_length=1)
+    questions: list[str] = Field(
+        default_factory=list, description="Typical ways readers ask for this article"
+    )
+    clinician: ArticleVersion
+    patient: ArticleVersion
+
+
 # --------------------------------------------------------------------------- file shapes
 
 
@@ -403,6 +475,10 @@ class GeneticsFile(Strict):
     genetics: list[GeneticTerm]
 
 
+class ArticlesFile(Strict):
+    articles: list[ArticleOutline]
+
+
 ITEM_MODELS: dict[str, type[Item]] = {
     "references": Reference,
     "statements": Statement,
@@ -411,6 +487,7 @@ ITEM_MODELS: dict[str, type[Item]] = {
     "glossary": GlossaryEntry,
     "thresholds": Threshold,
     "genetics": GeneticTerm,
+    "articles": ArticleOutline,
 }
 
 FILE_MODELS: dict[str, type[Strict]] = {
@@ -421,4 +498,5 @@ FILE_MODELS: dict[str, type[Strict]] = {
     "glossary": GlossaryFile,
     "thresholds": ThresholdsFile,
     "genetics": GeneticsFile,
+    "articles": ArticlesFile,
 }

@@ -212,6 +212,22 @@ class PatientInput(BaseModel):
     nudt15: Annotated[Metaboliser, _case_insensitive(Metaboliser)] | None = Field(
         default=None, description="NUDT15 metaboliser phenotype (CPIC)"
     )
+    # Used by the order checks (allguide check); see docs/order-checks.md.
+    prior_anthracycline_mg_m2: Decimal | None = Field(
+        default=None,
+        description=(
+            "Cumulative anthracycline already received, as doxorubicin-equivalent mg/m² "
+            "(conversion factors: docs/order-checks.md)"
+        ),
+    )
+    current_medications: list[str] | None = Field(
+        default=None,
+        description="Other medicines the patient takes now (content drug ids or names)",
+    )
+    asparaginase_reactions: list[str] | None = Field(
+        default=None,
+        description="Asparaginase products the patient had a hypersensitivity reaction to",
+    )
 
     # ---------------------------------------------------------------- plausibility
 
@@ -312,6 +328,18 @@ class PatientInput(BaseModel):
     @field_validator("genetics", "comorbidities")
     @classmethod
     def _dedupe(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else sorted({s.strip() for s in v if s.strip()})
+
+    @field_validator("prior_anthracycline_mg_m2")
+    @classmethod
+    def _prior_anthracycline(cls, v: Decimal | None) -> Decimal | None:
+        return _range(
+            v, Decimal(0), Decimal(1500), "cumulative doxorubicin-equivalent dose in mg/m²"
+        )
+
+    @field_validator("current_medications", "asparaginase_reactions")
+    @classmethod
+    def _medicine_names(cls, v: list[str] | None) -> list[str] | None:
         return None if v is None else sorted({s.strip() for s in v if s.strip()})
 
     @model_validator(mode="after")

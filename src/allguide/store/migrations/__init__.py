@@ -1,0 +1,1 @@
+"""Alembic migrations shipped with allguide (run by `Database.migrate()`)."""
