@@ -29,3 +29,12 @@ def patient(pack: ContentPack):  # type: ignore[no-untyped-def]
         return parse_patient(fields, pack)
 
     return make
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the browser journeys last.
+
+    Playwright's sync API keeps an asyncio loop running for the rest of the session, and
+    any later test that starts its own loop (TestClient, anyio) would then fail.
+    """
+    items.sort(key=lambda item: "tests/browser/" in item.path.as_posix())

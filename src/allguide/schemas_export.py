@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from allguide.ask.models import Answer, Article
 from allguide.knowledge.schemas import FILE_MODELS
 from allguide.patient.model import PatientInput
 from allguide.planning.plan import Plan
@@ -30,6 +31,8 @@ def contract_documents() -> dict[str, dict[str, Any]]:
     return {
         "patient-input.schema.json": PatientInput.model_json_schema(),
         "plan-output.schema.json": Plan.model_json_schema(mode="serialization"),
+        "ask-answer.schema.json": Answer.model_json_schema(mode="serialization"),
+        "ask-article.schema.json": Article.model_json_schema(mode="serialization"),
     }
 
 

@@ -13,24 +13,20 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from allguide.accounts.roles import Role
 from allguide.cli.common import ContentDir, fail
+from allguide.defaults import DEFAULT_DATABASE_URL
 from allguide.knowledge.pack import DEFAULT_CONTENT_DIR, ContentError
-from allguide.store import (
-    DEFAULT_DATABASE_URL,
-    AuditLog,
-    ContentRepository,
-    Database,
-    DatabaseError,
-    UserError,
-    UserRepository,
-)
-from allguide.store.db import normalize_url
+
+if TYPE_CHECKING:
+    from allguide.store import Database
+
+# SQLAlchemy and the store are imported inside the commands: importing them costs about a
+# second, which every other command (plan, ask, check) would otherwise pay at start-up.
 
 DatabaseUrl = Annotated[
     str,
@@ -58,6 +54,10 @@ def _cli_actor() -> str:
 @contextmanager
 def _database(url: str, *, migrate: bool = True, must_exist: bool = False) -> Iterator[Database]:
     """Open the database, turning connection and URL problems into a clean exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from allguide.store import Database, DatabaseError
+
     try:
         if must_exist:
             _require_sqlite_file(url)
@@ -77,6 +77,9 @@ def _database(url: str, *, migrate: bool = True, must_exist: bool = False) -> It
 
 def _require_sqlite_file(url: str) -> None:
     """Reading commands must not create an empty SQLite file for a mistyped path."""
+    from allguide.store import DatabaseError
+    from allguide.store.db import normalize_url
+
     parsed = normalize_url(url)
     path = parsed.database or ""
     in_memory = path in ("", ":memory:") or path.startswith("file:")
@@ -110,6 +113,8 @@ def user_add(
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
     """Create an editorial account (the password is never echoed or logged)."""
+    from allguide.store import AuditLog, UserError, UserRepository
+
     password = _read_password(password_stdin)
     with _database(database_url) as db:
         try:
@@ -135,6 +140,8 @@ def user_token(
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
 ) -> None:
     """Issue an API token. It is printed once; only its hash is stored."""
+    from allguide.store import AuditLog, UserError, UserRepository
+
     with _database(database_url) as db:
         try:
             with db.session() as session:
@@ -154,6 +161,8 @@ def user_token(
 @user_app.command("list")
 def user_list(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
     """List accounts and their roles."""
+    from allguide.store import UserRepository
+
     with _database(database_url) as db, db.session() as session:
         for user in UserRepository(session).all():
             state = "" if user.active else "  (disabled)"
@@ -166,6 +175,8 @@ def user_list(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
 @audit_app.command("verify")
 def audit_verify(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
     """Recompute the audit hash chain: exit 0 when intact, 1 naming the first bad entry."""
+    from allguide.store import AuditLog
+
     with _database(database_url, migrate=False, must_exist=True) as db:
         if db.current_revision() is None:
             fail(
@@ -200,6 +211,8 @@ def content_export(
     Files nobody changed are written byte for byte as imported. A database without
     content first imports --content, as `allguide serve` does on its first start.
     """
+    from allguide.store import ContentRepository
+
     with _database(database_url) as db:
         try:
             with db.session() as session:

@@ -18,7 +18,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-DEFAULT_DATABASE_URL = "sqlite:///var/allguide.db"
+from allguide.defaults import DEFAULT_DATABASE_URL as DEFAULT_DATABASE_URL
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant works: it only has to be the same for every allguide process.
 _MIGRATION_LOCK_KEY = 0x616C6C67  # "allg"

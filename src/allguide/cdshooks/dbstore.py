@@ -1,0 +1,107 @@
+"""`HookStore` on the app's database (the `allguide.store` repositories).
+
+- Plans go through the pages' own `save_plan`, so the card's link opens the plan page
+  exactly as a plan built in the web app would.
+- Feedback is stored per card uuid; the same entry sent again is recognised and not
+  stored twice (clients may resend).
+- Every evaluation appends an audit entry (who called, which service, hookInstance, the
+  card uuids and indicators, the content version); no patient data goes in it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from fastapi import Request
+from sqlalchemy.exc import IntegrityError
+
+from allguide.cdshooks.jwt import Caller
+from allguide.cdshooks.models import Card, FeedbackItem
+from allguide.cdshooks.store import feedback_payload
+from allguide.patient.model import PatientInput
+from allguide.planning.plan import Plan
+from allguide.store import AuditLog, Database, FeedbackRepository, PlanRepository
+from allguide.store.db import utc_now
+from allguide.web.deps import get_database
+from allguide.web.pages.storage import save_plan
+
+# The audit chain reads its head and appends after it: two concurrent appends on SQLite
+# would pick the same sequence number. Serialise this process's appends (PostgreSQL also
+# locks in the database; several SQLite worker processes would need the store to do so).
+_AUDIT_LOCK = threading.Lock()
+AUDIT_ATTEMPTS = 3
+
+
+class DatabaseStore:
+    def __init__(self, db: Database | None = None) -> None:
+        self._db = db
+
+    def _database(self, request: Request) -> Database:
+        return self._db if self._db is not None else get_database(request)
+
+    def save_plan(self, request: Request, patient: PatientInput, plan: Plan) -> str | None:
+        """The stored plan's id; a chart opened again (same input, same content and engine
+        version, so the same plan) links to the plan already stored instead of a copy."""
+        with self._database(request).session() as session:
+            same = PlanRepository(session).latest_for_digest(
+                plan.input_digest, plan.content_version
+            )
+            if same is not None and same.engine_version == plan.engine_version:
+                return same.id
+            return save_plan(session, patient, plan, "cds-hooks")
+
+    def save_feedback(
+        self, request: Request, service_id: str, item: FeedbackItem, caller: Caller
+    ) -> bool:
+        payload = feedback_payload(item)
+        with _AUDIT_LOCK, self._database(request).session() as session:
+            repo = FeedbackRepository(session)
+            seen = repo.recent(service_id=service_id, card_uuid=item.card, limit=50)
+            if any(record.payload == payload for record in seen):
+                return False
+            repo.save(service_id, item.card, item.outcome, payload, utc_now())
+            AuditLog(session).append(
+                actor=_actor(caller),
+                action="cds.feedback",
+                target=f"cds-card:{item.card}",
+                details={"service": service_id, "outcome": item.outcome},
+            )
+        return True
+
+    def audit_evaluation(
+        self,
+        request: Request,
+        *,
+        service_id: str,
+        hook_instance: str,
+        caller: Caller,
+        cards: Sequence[Card],
+        content_version: str,
+    ) -> None:
+        details = {
+            "hook_instance": hook_instance,
+            "content_version": content_version,
+            "jti": caller.jti,
+            "tenant": caller.tenant,
+            "cards": [{"uuid": c.uuid, "indicator": c.indicator} for c in cards],
+        }
+        for attempt in range(AUDIT_ATTEMPTS):
+            try:
+                with _AUDIT_LOCK, self._database(request).session() as session:
+                    AuditLog(session).append(
+                        actor=_actor(caller),
+                        action="cds.evaluate",
+                        target=f"cds-service:{service_id}",
+                        details=details,
+                    )
+                return
+            except IntegrityError:
+                # Another process appended the same sequence number first: read the new
+                # head and try again; the caller fails closed if it never succeeds.
+                if attempt == AUDIT_ATTEMPTS - 1:
+                    raise
+
+
+def _actor(caller: Caller) -> str:
+    return "cds:insecure-dev" if caller.insecure else f"cds:{caller.iss}"

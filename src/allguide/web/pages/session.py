@@ -1,0 +1,33 @@
+"""Who is signed in on a page request, and signing in and out.
+
+The user is resolved by the app's `current_user` (session cookie; an API token also works
+but browsers never send one) and kept in `request.state.user` for the page header.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from allguide.store import UserRecord, UserRepository
+from allguide.web.deps import current_user
+from allguide.web.security import end_session, start_session
+
+
+def page_user(request: Request, db: Session) -> UserRecord | None:
+    """The signed-in, active user, or None."""
+    return current_user(request, db)
+
+
+def sign_in(request: Request, db: Session, username: str, password: str) -> UserRecord | None:
+    user = UserRepository(db).authenticate(username, password)
+    if user is None:
+        return None
+    start_session(request, user.id)
+    request.state.user = user
+    return user
+
+
+def sign_out(request: Request) -> None:
+    end_session(request)
+    request.state.user = None
