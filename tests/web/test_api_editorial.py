@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from web_support import Api
+from web_support import Api, running
+
+from allguide.web.settings import Settings
 
 STATEMENT = "stmt.overview.backbone"
 
@@ -160,3 +163,19 @@ def test_disabled_account_token_stops_working(fresh_api: Api) -> None:
     with api.app.state.db.session() as session:
         UserRepository(session).set_active("dave", False)
     assert api.client.get("/api/v1/editorial/items", headers=api.auth("dave")).status_code == 401
+
+
+def test_another_worker_picks_up_approved_content(fresh_settings: Settings) -> None:
+    """Two server processes on one database: an approval in one reaches the other."""
+    settings = fresh_settings.model_copy(update={"content_poll_seconds": 0.1})
+    with running(settings) as first, running(settings) as second:
+        new_text = _item(first)["clinician_text"] + " Seen by every worker."
+        draft = _draft(first, "alice", new_text)
+        base = f"/api/v1/editorial/items/statements/{STATEMENT}/versions/{draft['number']}"
+        first.client.post(f"{base}/submit", headers=first.auth("alice"))
+        approved = first.client.post(f"{base}/approve", headers=first.auth("bob"))
+        assert approved.status_code == 200
+        deadline = time.monotonic() + 10
+        while _item(second)["clinician_text"] != new_text and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _item(second)["clinician_text"] == new_text

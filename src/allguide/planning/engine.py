@@ -1283,9 +1283,10 @@ def _reference_out(
 
 def format_reference(ref: Reference) -> str:
     parts = [
-        ref.authors + "." if ref.authors else "",
+        # strip a trailing period first so "et al." never becomes "et al.."
+        ref.authors.rstrip(".") + "." if ref.authors else "",
         ref.title.rstrip(".") + ".",
-        ref.source + ".",
+        ref.source.rstrip(".") + ".",
         str(ref.year),
     ]
     text = " ".join(p for p in parts if p)

@@ -1,13 +1,14 @@
 """The FastAPI application: `create_app(settings)`.
 
-Start-up (the lifespan) does, in order: migrate the database (Alembic), run `content
-check` on the content directory and refuse to start on any error (all listed), import the
-pack on first start, load the served pack and its ask index. The served content is swapped
-atomically when editorial approval changes the content version (see `state.py`).
+Start-up (the lifespan) does, in order: run `content check` on the content directory and
+refuse to start on any error (all listed, nothing touched), migrate the database
+(Alembic), import the pack on first start, load the served pack and its ask index. The
+served content is swapped atomically when editorial approval changes the content version
+(see `state.py`).
 
 Layers, outermost first: `RequestContext` (request id, body limit, security headers,
-access log without patient data, last-resort 500), sessions, CORS (only when origins are
-configured), then the routers: pages (H7), REST API under /api/v1, /health, CDS Hooks.
+access log without patient data, last-resort 500), sessions, then the routers: REST API
+under /api/v1, /health, CDS Hooks, pages.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
@@ -212,15 +212,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs_csp = _add_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
-    # Middleware: the last added is the outermost.
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
-            allow_credentials=False,
-        )
+    # Middleware: the last added is the outermost. No CORS middleware: the pages and the
+    # API are same-origin; the CDS Hooks routes (called from EHR browsers) answer CORS
+    # themselves for `settings.cors_origins`, and a second layer would duplicate headers.
     install_sessions(app, settings)
     app.add_middleware(
         RequestContext,

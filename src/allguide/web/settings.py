@@ -19,7 +19,7 @@ switched on explicitly and log a warning.
 | ALLGUIDE_PUBLIC_URL             | (unset)                      |
 | ALLGUIDE_CDS_ISSUERS            | (none) JSON, see CdsSettings |
 | ALLGUIDE_CDS_INSECURE_DEV       | false                        |
-| ALLGUIDE_CORS_ORIGINS           | (none) comma-separated       |
+| ALLGUIDE_CORS_ORIGINS           | (none) for CDS Hooks clients |
 | ALLGUIDE_ASK_SEMANTIC           | true                         |
 """
 

@@ -69,6 +69,8 @@ class ContentState:
             self._current = served  # the atomic swap
             if old is not None:
                 log.info("now serving content version %s (was %s)", pack.version, old.version)
+                if self.semantic:  # embed the new version's documents before anyone asks
+                    threading.Thread(target=self.warm, name="allguide-warm", daemon=True).start()
             return served
 
     def _index(self, pack: ContentPack) -> AskIndex:
