@@ -14,10 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
 
-## Main job: a demonstration plan for an example patient (until the web app exists).
+## Main job: the web app, REST API and CDS Hooks service on http://127.0.0.1:8000
+## (SQLite file var/allguide.db; migrations, content import and content check at start).
 run: $(STAMP)
-	$(BIN)/allguide content check
-	$(BIN)/allguide plan examples/child-standard-risk.yaml --start-date 2026-01-05
+	$(BIN)/allguide serve
 
 ## Whole test suite: lint, types, content check, tests (SQLite and a real PostgreSQL,
 ## Debian chromium, a loopback FHIR server: installed here when missing, started by the tests).
@@ -40,9 +40,13 @@ content-check: $(STAMP)
 ## Regenerate content/schemas/*.json and docs/patient-input.schema.json from the pydantic models.
 schemas: $(STAMP)
 	$(BIN)/allguide content export-schemas
+	$(BIN)/python -m allguide.fhir.docs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_plan.py
+	$(BIN)/python benchmarks/bench_ask.py --set all
+	$(BIN)/python benchmarks/bench_api.py
+	$(BIN)/python benchmarks/bench_hooks.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

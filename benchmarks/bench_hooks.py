@@ -1,6 +1,6 @@
 """CDS Hooks latency under load: order-sign and patient-view with full prefetch.
 
-The app (H6's `create_app`, SQLite database) runs under uvicorn in its own process on a
+The app (`web.app.create_app`, SQLite database) runs under uvicorn in its own process on a
 free loopback port; this process plays the EHR (mock EHR from tests/cdshooks: its JWKS on
 loopback, one pre-signed ES384 JWT with a unique jti per request) and drives 16 concurrent
 clients. Target (issue #5): p95 ≤ 100 ms at 16 concurrent clients on loopback.

@@ -26,7 +26,7 @@ TENANT_ISS = "https://tenant-ehr.mock.test"
 
 
 def example_bundles() -> dict[str, dict[str, Any]]:
-    """Patient id -> bundle, from H3's examples and our own data files."""
+    """Patient id -> bundle, from examples/fhir and our own data files."""
     out: dict[str, dict[str, Any]] = {}
     for path in sorted([*EXAMPLES.glob("*.json"), *DATA.glob("*-bundle.json")]):
         bundle = json.loads(path.read_text(encoding="utf-8"))

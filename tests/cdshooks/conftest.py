@@ -1,7 +1,7 @@
 """Fixtures for the CDS Hooks tests: a mock EHR, a real FHIR server, the app under test.
 
-The app is H6's `create_app` when it is importable (the service as deployed), else the
-CDS Hooks router on a bare FastAPI app. Tests talk to it in process through
+The app is the deployed one (`web.app.create_app`); a few auth tests also mount the router
+on a bare FastAPI app (cds_helpers.bare_app). Tests talk to it in process through
 `httpx.ASGITransport`; the JWKS and the FHIR server are real HTTP servers on loopback.
 """
 
@@ -18,8 +18,6 @@ from cds_helpers import (
     BROWSER_ORIGIN,
     PUBLIC_URL,
     TENANT_ISS,
-    bare_app,
-    cds_config,
     example_bundles,
 )
 from fastapi import FastAPI
@@ -63,13 +61,11 @@ def fhir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirServer]:
     server.stop()
 
 
-def _h6_app(ehr: MockEhr, tenant_ehr: MockEhr, tmp: Path) -> FastAPI | None:
-    """The real app (H6's create_app) configured for the mock EHRs, when it exists."""
-    try:
-        from allguide.web.app import create_app
-        from allguide.web.settings import Settings
-    except ImportError:
-        return None
+def _real_app(ehr: MockEhr, tenant_ehr: MockEhr, tmp: Path) -> FastAPI:
+    """The deployed app (web.app.create_app) configured for the mock EHRs."""
+    from allguide.web.app import create_app
+    from allguide.web.settings import Settings
+
     settings = Settings(
         database_url=f"sqlite:///{tmp / 'allguide.db'}",
         var_dir=tmp,
@@ -98,10 +94,7 @@ def _h6_app(ehr: MockEhr, tenant_ehr: MockEhr, tmp: Path) -> FastAPI | None:
 async def app(
     ehr: MockEhr, tenant_ehr: MockEhr, pack: ContentPack, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[FastAPI]:
-    real = _h6_app(ehr, tenant_ehr, tmp_path_factory.mktemp("app"))
-    if real is None:
-        yield bare_app(cds_config(ehr, tenant_ehr), pack)
-        return
+    real = _real_app(ehr, tenant_ehr, tmp_path_factory.mktemp("app"))
     async with real.router.lifespan_context(real):  # migrate, import content, serve
         yield real
 

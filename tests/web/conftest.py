@@ -23,7 +23,7 @@ _names = itertools.count(1)
 
 
 def _seeded_copy(backend: str, request: pytest.FixtureRequest, directory: Path) -> Iterator[str]:
-    """A copy of the session's seeded database (H5's seeds), kept for a module."""
+    """A copy of the seeded database (db_fixtures.seeded_database_url), kept for a module."""
     if backend == "sqlite":
         seed: Path = request.getfixturevalue("_sqlite_seed")
         path = directory / "allguide.db"

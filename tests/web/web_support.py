@@ -50,7 +50,7 @@ def make_settings(database_url: str, var_dir: Path, **overrides: Any) -> Setting
     values: dict[str, Any] = {
         "database_url": database_url,
         "var_dir": var_dir,
-        "ask_semantic": False,  # lexical retrieval: fast start-up; semantic is H1's to test
+        "ask_semantic": False,  # lexical retrieval: fast start-up; tests/ask covers semantic
         "rate_limit_login": OFF,
         "rate_limit_write": OFF,
         "content_poll_seconds": 3600,

@@ -37,16 +37,17 @@ from allguide.ask.models import (
     Audience,
     Conversation,
     FacetsOut,
+    PatientAlert,
     Point,
     RefusalReason,
     Retrieval,
     Section,
     Turn,
 )
+from allguide.ask.patient_plan import PlanView, plan_view
 from allguide.knowledge.pack import ContentPack
 from allguide.knowledge.schemas import Statement
 from allguide.patient.model import PatientInput
-from allguide.planning.catalog import RULES
 from allguide.planning.engine import DISCLAIMER, build_plan, input_digest
 from allguide.planning.plan import Plan
 
@@ -83,6 +84,8 @@ MAX_POINTS = {"clinician": 6, "patient": 5}
 # At most this many points of a kind: definitions and regimens support the statements.
 MAX_PER_KIND = {"regimen": 2, "glossary": 2}
 MAX_PATIENT_POINTS = 3
+# Statements of the plan's alerts that lead an answer (before its other patient points).
+MAX_ALERT_POINTS = 2
 # Declining: too little of the question is known to the content, or nothing matches.
 MIN_COVERAGE = 0.45  # IDF-weighted share of question terms found in the content
 SEM_CONFIDENT = 0.55  # ...unless the best cosine similarity is at least this
@@ -173,6 +176,9 @@ class _Asker:
         self.index = index
         self.query = index.analyze(question)
         self.plan: Plan | None = _plan_for(patient, pack, index) if patient else None
+        self.view: PlanView | None = (
+            _view_for(self.plan, patient, pack, index) if self.plan and patient else None
+        )
         self.next_topics: list[str] = []  # topics of the items ranked after the answer's
 
     # ------------------------------------------------------------------ flow
@@ -300,13 +306,9 @@ class _Asker:
         ]
         return keep
 
-    def plan_ids(self) -> set[str]:
-        if self.plan is None:
-            return set()
-        ids = {r.statement_id for ph in self.plan.phases for r in ph.recommendations}
-        ids |= {RULES[a.rule].statement for a in self.plan.alerts if a.rule in RULES}
-        ids |= {o.regimen_id for ph in self.plan.phases for o in ph.regimen_options if o.preferred}
-        return ids
+    def plan_ids(self) -> frozenset[str]:
+        """Items the plan uses for this patient (never one giving what it rules out)."""
+        return self.view.uses if self.view else frozenset()
 
     # ------------------------------------------------------------------ answer
 
@@ -317,13 +319,28 @@ class _Asker:
         chosen: list[Doc] = [docs[i] for i in ranked]
         topic = _answer_topic(chosen)
 
-        patient_docs = [d for d in chosen if d.id in plan_ids][:MAX_PATIENT_POINTS]
+        # The plan leads: its alerts that bear on the answer first (their statements), then
+        # the items it uses; items giving what it rules out are only general guidance.
+        alerts = self.view.relevant_alerts(chosen, self.index) if self.view else []
+        lead = self.view.lead_items(alerts) if self.view else []
+        alert_docs = [
+            docs[pos]
+            for sid in lead
+            if (pos := self.index.position.get(("statement", sid))) is not None
+        ][:MAX_ALERT_POINTS]
+        lead_ids = {d.id for d in alert_docs}
+        not_for = self.view.not_for_patient if self.view else frozenset()
+        patient_docs = [
+            d for d in chosen if d.id in plan_ids and d.id not in not_for and d not in alert_docs
+        ][:MAX_PATIENT_POINTS]
         preferred = self.preferred_regimen(topic)
         if preferred and all(d.id != preferred for d in chosen):
             pos = self.index.position.get(("regimen", preferred))
             if pos is not None:
                 patient_docs.insert(min(1, len(patient_docs)), docs[pos])
-        rest = [d for d in chosen if d not in patient_docs]
+        patient_docs = alert_docs + patient_docs
+        excluded_docs = [d for d in chosen if d.id in not_for and d not in patient_docs]
+        rest = [d for d in chosen if d not in patient_docs and d not in excluded_docs]
 
         sections: list[Section] = []
         if patient_docs:
@@ -339,6 +356,15 @@ class _Asker:
             head = item.section if isinstance(item, Statement) else heading(d.kind, self.audience)
             grouped.setdefault(head, []).append(composer.point(item))
         sections.extend(Section(heading=h, points=pts) for h, pts in grouped.items())
+        if excluded_docs:
+            sections.append(
+                Section(
+                    heading=heading("not_for_patient", self.audience),
+                    points=[
+                        composer.point(lookup(self.pack, d.kind, d.id)) for d in excluded_docs
+                    ],
+                )
+            )
         if resolved.followup == "why":
             alternatives = [
                 p
@@ -358,7 +384,7 @@ class _Asker:
             glossary = composer.glossary(texts, exclude=shown)
 
         facets_out = _facets_out(resolved.facets, resolved.sources)
-        item_ids = [d.id for d in chosen]
+        item_ids = list(dict.fromkeys(d.id for d in [*alert_docs, *chosen]))
         turn = Turn(
             question=self.question,
             topic_query=resolved.topic_query,
@@ -382,6 +408,17 @@ class _Asker:
             facets=facets_out,
             topic=topic,
             for_this_patient=[d.id for d in patient_docs],
+            patient_alerts=[
+                PatientAlert(
+                    severity=a.severity,  # type: ignore[arg-type]
+                    code=a.code,
+                    message=a.message,
+                    statement_id=a.statement_id,
+                )
+                for a in alerts
+                if a.statement_id in lead_ids
+            ],
+            not_for_this_patient=[d.id for d in excluded_docs],
             content_version=self.pack.version,
             retrieval=self.retrieval(resolved, search),
             conversation=self.updated(turn),
@@ -552,6 +589,15 @@ def _plan_for(patient: PatientInput, pack: ContentPack, index: AskIndex) -> Plan
             cache.clear()
         cache[key] = plan
     return plan
+
+
+def _view_for(plan: Plan, patient: PatientInput, pack: ContentPack, index: AskIndex) -> PlanView:
+    key = f"view:{input_digest(patient)}"
+    view = index.plans.get(key)
+    if not isinstance(view, PlanView):
+        view = plan_view(plan, pack, index)
+        index.plans[key] = view
+    return view
 
 
 def _answer_topic(chosen: list[Doc]) -> str | None:

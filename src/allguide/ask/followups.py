@@ -63,6 +63,12 @@ WHERE_SOURCES_DIFFER = "Where sources differ"
 HEADINGS: dict[str, tuple[str, str]] = {
     "regimen": ("Regimens", "Treatment schedules"),
     "glossary": ("Definitions", "What the words mean"),
+    # Items that give something the patient's plan rules out (rasburicase with G6PD
+    # deficiency): shown as general guidance only, never as applying to the patient.
+    "not_for_patient": (
+        "General guidance — not for this patient as written (the plan rules out part of it)",
+        "General information — part of this does not apply to this patient",
+    ),
 }
 
 PATIENT_DISCLAIMER = (

@@ -87,6 +87,8 @@ DEFINITION_MAX_WORDS = 3
 SEMANTIC_CANDIDATES = 30
 # Index cache: a few content versions at most (a server may hot-swap content).
 _MAX_CACHED = 4
+# Concept tokens of drugs (from content/drugs.yaml) start with this.
+_DRUG = "@drug:"
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,18 @@ class AskIndex:
                 terms["@" + label] += 1
         return terms
 
+    def doc_drugs(self, doc: Doc) -> frozenset[str]:
+        """Ids of the drugs a document names (by name, brand or alias)."""
+        return self.item_drugs(doc.kind, doc.id)
+
+    def item_drugs(self, kind: DocKind, item_id: str) -> frozenset[str]:
+        pos = self.position.get((kind, item_id))
+        return self._doc_drugs[pos] if pos is not None else frozenset()
+
+    def drugs_named(self, text: str) -> frozenset[str]:
+        """Ids of the drugs a text names."""
+        return frozenset(t[len(_DRUG) :] for t in self.doc_terms(text) if t.startswith(_DRUG))
+
     def _word_terms(self, tokens: list[Token]) -> list[str]:
         return [stem(t.low) for t in tokens if not self.lang.is_stop(t.low)]
 
@@ -275,6 +289,9 @@ class AskIndex:
                     tf[term] += count * weight
                 self.vocabulary.update(t.low for t in tokens)
             doc_tf.append(tf)
+        self._doc_drugs = [
+            frozenset(t[len(_DRUG) :] for t in tf if t.startswith(_DRUG)) for tf in doc_tf
+        ]
         for matcher in (self.lang.population, self.lang.ph, self.lang.lineage):
             self.vocabulary |= matcher.words()
         self.vocabulary |= self.concepts.words()

@@ -109,6 +109,17 @@ class Retrieval(Out):
     note: str | None = None
 
 
+class PatientAlert(Out):
+    """An alert of the core engine's plan for this patient that bears on the answer."""
+
+    severity: Literal["critical", "warning", "info"]
+    code: str
+    message: str = Field(description="The plan's alert text (engine output, not content)")
+    statement_id: str | None = Field(
+        default=None, description="The statement the alert's rule serves (shown first)"
+    )
+
+
 class Answer(Out):
     schema_version: str = ASK_SCHEMA_VERSION
     question: str
@@ -128,6 +139,15 @@ class Answer(Out):
     topic: str | None = None
     for_this_patient: list[str] = Field(
         default_factory=list, description="Ids of the items shown under 'For this patient'"
+    )
+    patient_alerts: list[PatientAlert] = Field(
+        default_factory=list,
+        description="Alerts of the patient's plan that bear on this answer, most severe first",
+    )
+    not_for_this_patient: list[str] = Field(
+        default_factory=list,
+        description="Ids of items shown as general guidance only: they give something the "
+        "patient's plan rules out",
     )
     content_version: str
     retrieval: Retrieval

@@ -208,7 +208,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The API first: routes are matched in order, and API calls are the hot path.
     app.include_router(api_router())
     app.include_router(health.router)
-    _include_optional_routers(app, settings)
+    _include_routers(app, settings)
     docs_csp = _add_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
@@ -230,21 +230,13 @@ def app_from_env() -> FastAPI:
     return create_app(Settings.from_env())
 
 
-def _include_optional_routers(app: FastAPI, settings: Settings) -> None:
-    # TODO(lead): remove these guards once the pages (H7) and CDS Hooks (H8) packages
-    # are complete; a missing router must then be an import error at start-up.
-    try:
-        from allguide.web.pages import router as pages_router
-    except ImportError:
-        log.warning("web pages are not available (allguide.web.pages did not import)")
-    else:
-        app.include_router(pages_router)
-    try:
-        from allguide.cdshooks.router import create_router
-    except ImportError:
-        log.warning("CDS Hooks are not available (allguide.cdshooks did not import)")
-    else:
-        app.include_router(create_router(settings))
+def _include_routers(app: FastAPI, settings: Settings) -> None:
+    """Server-rendered pages and the CDS Hooks service share the app (and its database)."""
+    from allguide.cdshooks.router import create_router
+    from allguide.web.pages import router as pages_router
+
+    app.include_router(pages_router)
+    app.include_router(create_router(settings))
 
 
 # --- OpenAPI and docs -------------------------------------------------------------------------

@@ -216,8 +216,8 @@ def envelope(
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=hdrs)
 
 
-# H7 may provide a richer page: `allguide.web.pages` can set this to a function that renders
-# `templates/error.html`. It must not raise; if it does we fall back to the minimal page.
+# The pages package may set this to a function that renders a richer page
+# (`templates/error.html`). It must not raise; if it does we fall back to the minimal page.
 HtmlErrorPage = Callable[[Request, int, str, str], Response]
 html_error_renderer: list[HtmlErrorPage] = []
 
