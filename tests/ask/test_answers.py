@@ -232,3 +232,52 @@ def test_conversation_state_is_json(pack: ContentPack, index: AskIndex) -> None:
     restored = Conversation.model_validate_json(answer.conversation.model_dump_json())
     assert restored == answer.conversation
     assert restored.turns[-1].question == "What is MRD?"
+
+
+@pytest.mark.parametrize(
+    ("question", "audience", "lead", "not_lead"),
+    [
+        # Induction failure described by numbers, not named.
+        (
+            "The day 29 marrow still shows 30% blasts. What next?",
+            "clinician",
+            "stmt.transplant.induction_failure",
+            None,
+        ),
+        # "So many" taps: why they are repeated (CNS prophylaxis), not the first tap's risks.
+        (
+            "Why does she need so many spinal taps?",
+            "patient",
+            "stmt.cns.prophylaxis_all",
+            "stmt.cns.traumatic_tap",
+        ),
+        # A 16-year-old: the adolescent and young adult statements, not children's schedules.
+        (
+            "Our son is 16. Should he be treated like a child or like an adult?",
+            "patient",
+            "stmt.induction.aya_pediatric_inspired",
+            None,
+        ),
+    ],
+)
+def test_questions_that_name_no_topic_word(
+    pack: ContentPack,
+    index: AskIndex,
+    question: str,
+    audience: str,
+    lead: str,
+    not_lead: str | None,
+) -> None:
+    answer = ask(pack, index, question, audience)
+    ids = [p.source.id for s in answer.sections for p in s.points]
+    assert ids[0] == lead, ids
+    if not_lead:
+        assert ids[0] != not_lead
+
+
+def test_weak_semantic_matches_do_not_outvote_the_words(pack: ContentPack, index: AskIndex) -> None:
+    """When even the best candidate is not very similar in meaning, the encoder's small
+    differences must not override what the question's words say ("why so many taps")."""
+    answer = ask(pack, index, "Why so many spinal taps?")
+    assert answer.sections[0].points[0].source.id != "stmt.cns.traumatic_tap"
+    assert "stmt.cns.prophylaxis_all" in [p.source.id for s in answer.sections for p in s.points]

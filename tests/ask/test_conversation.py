@@ -86,3 +86,19 @@ def test_without_a_conversation_there_is_nothing_to_follow(
     assert not answer.in_scope
     # The core still returns conversation state (with a derived id) to continue from.
     assert answer.conversation is not None and answer.conversation_id
+
+
+def test_a_population_follow_up_keeps_the_previous_topic(
+    pack: ContentPack, index: AskIndex
+) -> None:
+    """ "What about in adults?" after a prephase question is about prephase in adults, not
+    about adult induction in general."""
+    first, adults = chat(
+        pack, index, "What is the role of hydroxyurea before induction?", "what about in adults?"
+    )
+    assert first.topic == "prephase"
+    assert adults.retrieval.followup == "refine"
+    assert adults.topic == "prephase"
+    assert adults.facets.population == "adult"
+    assert "stmt.prephase.steroid_prephase" in used(adults)
+    assert pack.statements[used(adults)[0]].topic == "prephase"

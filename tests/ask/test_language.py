@@ -159,3 +159,50 @@ def test_anchor_words_are_technical(lexical_index: AskIndex) -> None:
     assert not q.strong_anchor
     assert lexical_index.analyze("What is asparaginase?").strong_anchor
     assert lexical_index.analyze("What does CNS3 mean?").strong_anchor
+
+
+@pytest.mark.parametrize(
+    ("question", "concept", "found"),
+    [
+        # Numbers inside a phrase are passed over: the phrase is "still shows blasts".
+        ("The day 29 marrow still shows 30% blasts", "induction_failure", True),
+        ("still shows 0.5% blasts", "induction_failure", True),
+        # ...at most two of them, and never anything but numbers.
+        ("still shows 1 2 3 blasts", "induction_failure", False),
+        ("still shows many blasts", "induction_failure", False),
+        # Phrases written with numbers still match as written.
+        ("t(9;22)", "ph_positive", True),
+        ("trisomy 21", "down_syndrome", True),
+    ],
+)
+def test_phrases_interrupted_by_numbers(
+    lexical_index: AskIndex, question: str, concept: str, found: bool
+) -> None:
+    assert (concept in concepts(lexical_index, question)) is found
+
+
+@pytest.mark.parametrize(
+    ("question", "population", "also"),
+    [
+        # 16 is a child by the content's age thresholds, and a teenager in everyday words.
+        ("Our son is 16. Should he be treated like a child or like an adult?", "child", "aya"),
+        ("a 13-year-old with T-ALL", "child", "aya"),
+        ("a 19-year-old with B-ALL", "aya", None),  # already in the teenagers' group
+        ("a 9-year-old with B-ALL", "child", None),
+        ("a 25-year-old with B-ALL", "aya", None),
+        ("teenagers with ALL", "aya", None),
+    ],
+)
+def test_teenage_ages_are_also_about_teenagers(
+    lexical_index: AskIndex, question: str, population: str, also: str | None
+) -> None:
+    f = lexical_index.analyze(question).facets
+    assert (f.population, f.also_population) == (population, also)
+
+
+def test_repetition_words_say_what_is_asked(lexical_index: AskIndex) -> None:
+    q = lexical_index.analyze("Why does she need so many spinal taps?")
+    assert {"repetition", "lumbar_puncture"} <= q.concepts
+    # It says what kind of answer is wanted, so it weighs more than a plain concept.
+    assert q.terms["@repetition"] > q.terms["@lumbar_puncture"]
+    assert not lexical_index.analyze("so many").strong_anchor  # not, alone, about ALL

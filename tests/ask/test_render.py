@@ -33,3 +33,19 @@ def test_markdown_article_lists_sections_and_glossary(pack: ContentPack) -> None
     assert out.startswith("# Induction treatment for acute lymphoblastic leukemia")
     assert "## Words to know" in out and "- **Lumbar puncture**:" in out
     assert "## References" in out and "\n1. " in out
+
+
+def test_plan_alerts_come_before_the_bottom_line(
+    pack: ContentPack,
+    index: AskIndex,
+    patient,  # type: ignore[no-untyped-def]
+) -> None:
+    p = patient(age_years=7, sex="male", lineage="B", wbc_x10e9_per_l=150, g6pd_deficiency=True)
+    answer = answer_question("How should we prevent tumour lysis?", pack, patient=p, index=index)
+    out = render_answer(answer, markdown=True)
+    assert out.index("## Alerts from this patient's plan") < out.index("## Bottom line")
+    assert "- CRITICAL: G6PD deficiency: rasburicase is contraindicated" in out
+    assert "## General guidance — not for this patient as written" in out
+    # No patient, no alerts section.
+    plain = render_answer(answer_question("What is MRD?", pack, index=index))
+    assert "ALERTS FROM THIS PATIENT'S PLAN" not in plain

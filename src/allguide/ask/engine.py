@@ -58,6 +58,9 @@ MAX_TURNS = 20  # conversation turns kept; older ones are dropped
 W_LEXICAL = 0.6  # weight of normalised BM25 in the fused score
 W_SEMANTIC = 0.4  # weight of normalised cosine similarity
 SEM_FLOOR = 0.15  # cosine below this is treated as no similarity at all
+# Cosine similarity that counts as a full semantic match. When even the best candidate is
+# less similar than this, the encoder is unsure and its differences count for less.
+SEM_FULL = 0.6
 # Kind priors: statements are the reviewed answers; definitions and regimens support them.
 PRIOR = {
     "clinician": {"statement": 1.0, "regimen": 0.8, "glossary": 0.55},
@@ -79,6 +82,8 @@ ASKED_POPULATION_GENERAL = 0.85
 # Item only for a minority subgroup (T-ALL, Ph+) the question did not mention.
 UNASKED_SUBGROUP = 0.85
 PATIENT_BOOST = 1.5  # item the core engine's plan uses for this patient
+# A follow-up that only changes who it is about keeps the previous answer's topic.
+SAME_TOPIC_BOOST = 1.6
 RELATIVE_CUTOFF = 0.5  # keep items scoring at least this share of the best
 MAX_POINTS = {"clinician": 6, "patient": 5}
 # At most this many points of a kind: definitions and regimens support the statements.
@@ -121,6 +126,9 @@ class _Resolved:
     facets: Facets
     sources: dict[str, str]
     followup: str | None
+    # A follow-up that only changes who ("what about in adults?") stays on the previous
+    # answer's content topic.
+    keep_topic: str | None = None
 
 
 def answer_question(
@@ -210,7 +218,7 @@ class _Asker:
         )
         if not self.confident(search, lexical, semantic):
             return self.decline("not_found")
-        ranked = self.rank(lexical, semantic, resolved.facets, search)
+        ranked = self.rank(lexical, semantic, resolved.facets, search, resolved.keep_topic)
         if not ranked:
             return self.decline("not_found")
         return self.compose(ranked, resolved, search)
@@ -241,8 +249,14 @@ class _Asker:
             return _Resolved(previous.topic_query, previous.topic_query, facets, sources, "why")
         own = _without_prefix(q, self.index)
         topic_query = f"{previous.topic_query} {own.topic}".strip()
+        keep = previous.topic if q.content_words == 0 else None
         return _Resolved(
-            f"{previous.topic_query} {own.full}".strip(), topic_query, facets, sources, "refine"
+            f"{previous.topic_query} {own.full}".strip(),
+            topic_query,
+            facets,
+            sources,
+            "refine",
+            keep_topic=keep,
         )
 
     def confident(self, q: Query, lexical: Scores, semantic: Scores | None) -> bool:
@@ -257,14 +271,19 @@ class _Asker:
     # ------------------------------------------------------------------ ranking
 
     def rank(
-        self, lexical: Scores, semantic: Scores | None, facets: Facets, search: Query
+        self,
+        lexical: Scores,
+        semantic: Scores | None,
+        facets: Facets,
+        search: Query,
+        keep_topic: str | None = None,
     ) -> list[int]:
         docs = self.index.docs
         top_lex = float(lexical.max())
         fused = lexical / top_lex if top_lex > 0 else np.zeros_like(lexical)
         if semantic is not None:
             top_sem = float(semantic.max())
-            span = max(top_sem - SEM_FLOOR, 1e-6)
+            span = max(max(top_sem, SEM_FULL) - SEM_FLOOR, 1e-6)
             sem = np.clip((semantic - SEM_FLOOR) / span, 0.0, 1.0)
             fused = W_LEXICAL * fused + W_SEMANTIC * sem
         asked_population = self.query.facets.population is not None
@@ -281,6 +300,7 @@ class _Asker:
                 * (NAMED_DEFINITION_BOOST if d.id in named else 1.0)
                 * _facet_weight(d, facets, asked_population=asked_population)
                 * (PATIENT_BOOST if d.id in plan_ids else 1.0)
+                * (SAME_TOPIC_BOOST if keep_topic and d.topic == keep_topic else 1.0)
                 for d in docs
             ]
         )
@@ -360,9 +380,7 @@ class _Asker:
             sections.append(
                 Section(
                     heading=heading("not_for_patient", self.audience),
-                    points=[
-                        composer.point(lookup(self.pack, d.kind, d.id)) for d in excluded_docs
-                    ],
+                    points=[composer.point(lookup(self.pack, d.kind, d.id)) for d in excluded_docs],
                 )
             )
         if resolved.followup == "why":
@@ -410,7 +428,7 @@ class _Asker:
             for_this_patient=[d.id for d in patient_docs],
             patient_alerts=[
                 PatientAlert(
-                    severity=a.severity,  # type: ignore[arg-type]
+                    severity=a.severity,
                     code=a.code,
                     message=a.message,
                     statement_id=a.statement_id,
@@ -550,7 +568,7 @@ def _facets_out(f: Facets, sources: dict[str, str]) -> FacetsOut:
 def _facet_weight(d: Doc, f: Facets, *, asked_population: bool = False) -> float:
     w = 1.0
     if f.population and d.populations:
-        if f.population not in d.populations:
+        if f.population not in d.populations and f.also_population not in d.populations:
             w *= FACET_ADJACENT if _adjacent(f.population, d.populations) else FACET_MISMATCH
         else:
             w *= ASKED_POPULATION_MATCH if asked_population else FACET_MATCH

@@ -388,7 +388,7 @@ class AskIndex:
             # synonym-rich phrase does not outweigh a plain word ("PhALLCON trial").
             terms[w] += CONCEPT_WORD_WEIGHT if i in in_concept else 1.0
         for c in concepts:
-            terms["@" + c] += CONCEPT_WEIGHT
+            terms["@" + c] += CONCEPT_WEIGHT * lang.concept_weight.get(c, 1.0)
             for rel in lang.related.get(c, ()):
                 if rel not in concepts:
                     terms["@" + rel] += RELATED_WEIGHT

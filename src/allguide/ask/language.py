@@ -29,6 +29,10 @@ FollowupKind = Literal["why", "refine"]
 # conversation when it adds at most this many topic words of its own.
 FOLLOWUP_MAX_WORDS = 3
 
+# A phrase still matches when up to this many numbers interrupt it ("still shows 30%
+# blasts", "0.01" being two tokens).
+MAX_SKIPPED_NUMBERS = 2
+
 # A question of at least this many words, all in capitals, is shouted, not abbreviated.
 SHOUTING_MIN_WORDS = 4
 
@@ -180,13 +184,11 @@ class PhraseMatcher:
             for size in range(min(reach, n - i), 0, -1):
                 if skip and any(j in skip for j in range(i, i + size)):
                     continue
-                window = tokens[i : i + size]
-                labels = self.exact.get(tuple(t.text for t in window), set()) | self.lower.get(
-                    tuple(t.low for t in window), set()
-                )
-                if labels:
-                    hit = Match(i, i + size, frozenset(labels))
+                hit = self._match(tokens[i : i + size], i, i + size)
+                if hit:
                     break
+            if hit is None and reach > 1 and not _numeric(tokens[i].low):
+                hit = self._match_over_numbers(tokens, i, reach, skip)
             if hit:
                 found.append(hit)
                 i = hit.end
@@ -194,8 +196,38 @@ class PhraseMatcher:
                 i += 1
         return found
 
+    def _match(self, window: list[Token], start: int, end: int) -> Match | None:
+        labels = self.exact.get(tuple(t.text for t in window), set()) | self.lower.get(
+            tuple(t.low for t in window), set()
+        )
+        return Match(start, end, frozenset(labels)) if labels else None
+
+    def _match_over_numbers(
+        self, tokens: list[Token], i: int, reach: int, skip: set[int] | None
+    ) -> Match | None:
+        """A phrase whose words are interrupted by numbers: "still shows 30% blasts" is
+        "still shows blasts". Only numbers are passed over, at most `MAX_SKIPPED_NUMBERS`."""
+        kept: list[int] = []
+        j = i
+        while j < len(tokens) and len(kept) < reach and j - i - len(kept) <= MAX_SKIPPED_NUMBERS:
+            if not _numeric(tokens[j].low):
+                kept.append(j)
+            j += 1
+        for size in range(len(kept), 1, -1):
+            end = kept[size - 1] + 1
+            if end - i == size or (skip and any(k in skip for k in range(i, end))):
+                continue  # no number passed over (tried already), or overlaps a skipped span
+            hit = self._match([tokens[k] for k in kept[:size]], i, end)
+            if hit:
+                return hit
+        return None
+
     def words(self) -> set[str]:
         return {w for key in self.lower for w in key}
+
+
+def _numeric(low: str) -> bool:
+    return low.replace(".", "").isdigit()
 
 
 @dataclass(frozen=True)
@@ -205,6 +237,9 @@ class Facets:
     population: Population | None = None
     ph_status: PhFacet | None = None
     lineage: LineageFacet | None = None
+    # A second group the question is also about: a 16-year-old is a child by the content's
+    # age thresholds, and a teenager (adolescent) in everyday words.
+    also_population: Population | None = None
 
     def merged_over(self, base: Facets) -> Facets:
         """These facets where given, `base` elsewhere."""
@@ -212,6 +247,7 @@ class Facets:
             population=self.population or base.population,
             ph_status=self.ph_status or base.ph_status,
             lineage=self.lineage or base.lineage,
+            also_population=self.also_population if self.population else base.also_population,
         )
 
     def is_empty(self) -> bool:
@@ -245,6 +281,9 @@ class Language:
         self.concepts = self.matcher()
         self.broader: dict[str, set[str]] = {}
         self.related: dict[str, set[str]] = {}
+        # Query weight of a concept relative to others (default 1): a word that says what
+        # kind of answer is wanted ("so many" taps: why it is repeated) may weigh more.
+        self.concept_weight: dict[str, float] = {}
         for cid, spec in data["concepts"].items():
             for phrase in spec.get("phrases", []):
                 self.concepts.add(str(phrase), cid)
@@ -254,6 +293,8 @@ class Language:
                 self.broader[cid] = set(spec["broader"])
             if spec.get("related"):
                 self.related[cid] = set(spec["related"])
+            if "weight" in spec:
+                self.concept_weight[cid] = float(spec["weight"])
         self.concept_ids: frozenset[str] = frozenset(data["concepts"])
 
         self.population = self.matcher()
@@ -264,6 +305,12 @@ class Language:
         for status, phrases in data["facets"]["ph_status"].items():
             for phrase in phrases:
                 self.ph.add(str(phrase), status)
+        # Ages whose number word ends in "-teen": the question is about a teenager, whatever
+        # group the content's thresholds put that age in (language, not a clinical cut-off).
+        low, high = (Decimal(str(x)) for x in data["facets"]["teen_ages"])
+        self.teen_ages = (low, high)
+        teen = self.population.find(self._tok("teenager"))
+        self.teen_population: str | None = next(iter(teen[0].labels)) if teen else None
         self.lineage = self.matcher()
         for lin, phrases in data["facets"]["lineage"].items():
             for phrase in phrases:
@@ -340,16 +387,21 @@ class Language:
         ph = pick(self.ph.find(tokens))
         lineage = pick(self.lineage.find(tokens))
         age = question_age(text)
+        also: str | None = None
         if age is not None:
             by_age = age_to_population(age)
             if by_age is not None:
                 population = by_age
                 spans.update(i for i, t in enumerate(tokens) if _is_age_word(t.low))
+                low, high = self.teen_ages
+                if low <= age < high + 1 and self.teen_population != by_age:
+                    also = self.teen_population
         return FacetFinding(
             Facets(
                 population=population if population in POPULATIONS else None,
                 ph_status=ph if ph in ("positive", "negative") else None,  # type: ignore[arg-type]
                 lineage=lineage if lineage in ("B", "T") else None,  # type: ignore[arg-type]
+                also_population=also if also in POPULATIONS else None,
             ),
             frozenset(spans),
             age,

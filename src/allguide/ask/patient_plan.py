@@ -25,14 +25,16 @@ from dataclasses import dataclass
 from allguide.ask.index import AskIndex, Doc
 from allguide.knowledge.pack import ContentPack
 from allguide.planning.catalog import RULES
-from allguide.planning.plan import Plan
+from allguide.planning.plan import Plan, Severity
 
-SEVERITY_ORDER = ("critical", "warning", "info")
+SEVERITY_ORDER: tuple[Severity, ...] = ("critical", "warning", "info")
+# Alerts that may lead an answer; information ranks like any other item.
+LEADING_SEVERITIES: frozenset[Severity] = frozenset({"critical", "warning"})
 
 
 @dataclass(frozen=True)
 class PlanAlertRef:
-    severity: str
+    severity: Severity
     code: str
     message: str
     statement_id: str | None  # the statement the alert's rule serves (None if unknown)
@@ -64,11 +66,14 @@ class PlanView:
             named |= index.doc_drugs(d)
         ranked: list[tuple[int, int, PlanAlertRef]] = []
         for alert in self.alerts:
+            if alert.severity not in LEADING_SEVERITIES:
+                continue
             about_drug = bool(alert.drugs & self.held_back_drugs & named)
             if about_drug or alert.statement_id in ids:
                 severity = SEVERITY_ORDER.index(alert.severity)
                 ranked.append((severity, 0 if about_drug else 1, alert))
-        return [a for _, _, a in sorted(ranked, key=lambda r: (r[0], r[1]))]
+        ranked.sort(key=lambda r: (r[0], r[1]))  # stable: plan order within a tie
+        return [a for _, _, a in ranked]
 
     def lead_items(self, alerts: list[PlanAlertRef]) -> list[str]:
         """Statement ids that lead the patient points: each alert's statement, then the
@@ -89,6 +94,7 @@ class PlanView:
 
 
 def plan_view(plan: Plan, pack: ContentPack, index: AskIndex) -> PlanView:
+    """Read the plan (see the module docstring for what each part means)."""
     offered: set[str] = set()
     preferred: set[str] = set()
     preferred_regimens: set[str] = set()
@@ -117,7 +123,9 @@ def plan_view(plan: Plan, pack: ContentPack, index: AskIndex) -> PlanView:
                 drugs=index.drugs_named(text),
             )
         )
-    named = frozenset(d for a in alerts for d in a.drugs)
+    # Only alerts that may lead an answer rule drugs out, so an answer touching a ruled-out
+    # drug always has an alert to lead with.
+    named = frozenset(d for a in alerts if a.severity in LEADING_SEVERITIES for d in a.drugs)
     excluded = named - offered
     held_back = named - preferred
 

@@ -34,6 +34,7 @@ from allguide.planning.plan import (
     Severity,
     Tki,
     Transplant,
+    construct,
 )
 from allguide.planning.regimens import calendar, contains_drug, regimen_option
 from allguide.risk.adult import assess_adult
@@ -132,7 +133,8 @@ class _PlanBuilder:
         self.fired.add((phase, rule_id))
         self.used.append(stmt.id)
         self.recs[phase].append(
-            Recommendation(
+            construct(
+                Recommendation,
                 id=rule_id,
                 statement_id=stmt.id,
                 title=stmt.title,
@@ -173,7 +175,14 @@ class _PlanBuilder:
         if citations:
             self.used.append(RULES[rule_id].statement)
         self.alerts.append(
-            Alert(severity=severity, code=code, message=message, rule=rule_id, citations=citations)
+            construct(
+                Alert,
+                severity=severity,
+                code=code,
+                message=message,
+                rule=rule_id,
+                citations=citations,
+            )
         )
 
     def preferred(self, phase: PhaseName) -> RegimenOption | None:
@@ -203,7 +212,8 @@ class _PlanBuilder:
         transplant = self._transplant()
         self._standing_alerts()
         induction_for_calendar = [o for o in self.options["induction"] if o.preferred]
-        return Plan(
+        return construct(
+            Plan,
             engine_version=ENGINE_VERSION,
             content_version=self.pack.version,
             input_digest=input_digest(self.p),
@@ -212,7 +222,8 @@ class _PlanBuilder:
             fitness=self.fitness,
             ph_status=self.ph,
             bsa_m2=self.bsa.value_m2 if self.bsa else None,
-            bsa=BsaOut(
+            bsa=construct(
+                BsaOut,
                 value_m2=self.bsa.value_m2,
                 formula=self.bsa.formula,
                 height_cm=self.bsa.height_cm,
@@ -221,12 +232,19 @@ class _PlanBuilder:
             if self.bsa
             else None,
             risk=self.risk,
-            missing_data=[MissingData(field=f, why=w) for f, w in sorted(self.missing.items())],
+            missing_data=[
+                construct(MissingData, field=f, why=w) for f, w in sorted(self.missing.items())
+            ],
             alerts=sorted(
                 self.alerts, key=lambda a: ("critical", "warning", "info").index(a.severity)
             ),
             phases=[
-                PhasePlan(phase=ph, recommendations=self.recs[ph], regimen_options=self.options[ph])
+                construct(
+                    PhasePlan,
+                    phase=ph,
+                    recommendations=self.recs[ph],
+                    regimen_options=self.options[ph],
+                )
                 for ph in PHASE_ORDER
                 if self.recs[ph] or self.options[ph]
             ],
@@ -607,7 +625,8 @@ class _PlanBuilder:
             genetics = set(self.p.genetics or ())
             if genetics & {"Ph_like", "ABL_class_fusion", "CRLF2_rearranged"}:
                 self.rec("induction", "ph.ph_like", [*b, "Ph-like / ABL-class genetics"])
-            return Tki(
+            return construct(
+                Tki,
                 indicated=False,
                 preferred=[],
                 alternatives=[],
@@ -622,7 +641,8 @@ class _PlanBuilder:
                 "BCR::ABL1 (Philadelphia chromosome) status is unknown: obtain it urgently; "
                 "a positive result means a TKI must be added during induction.",
             )
-            return Tki(
+            return construct(
+                Tki,
                 indicated=None,
                 preferred=[],
                 alternatives=[],
@@ -689,7 +709,8 @@ class _PlanBuilder:
         cites = self.rule_citations("ph.tki_always")
         if t315i:
             cites += [c for c in self.rule_citations("ph.t315i") if c not in cites]
-        return Tki(
+        return construct(
+            Tki,
             indicated=True,
             preferred=preferred,
             alternatives=alternatives,
@@ -1038,7 +1059,8 @@ class _PlanBuilder:
         out = []
         for tp, when, why, rule_id in plan:
             out.append(
-                MrdTimepointPlan(
+                construct(
+                    MrdTimepointPlan,
                     timepoint=tp.value,
                     when=when,
                     why=why,
@@ -1158,7 +1180,8 @@ class _PlanBuilder:
                     b.append("needs end-of-induction MRD to confirm")
         if decision in ("recommend", "consider"):
             self.rec("transplant", "transplant.hla_typing", b)
-        return Transplant(
+        return construct(
+            Transplant,
             recommendation=decision,
             because=b,
             citations=cites,
@@ -1243,7 +1266,8 @@ class _PlanBuilder:
             counts[status] = counts.get(status, 0) + 1
             dates.append(item.review.last_updated)
         status = "approved" if set(counts) == {"approved"} else "pending review"
-        return ReviewSummary(
+        return construct(
+            ReviewSummary,
             status=status,
             counts=dict(sorted(counts.items())),
             last_updated=max(dates) if dates else None,
@@ -1276,7 +1300,7 @@ def _reference_out(
     entry = _REFERENCE_OUT.get(key)
     if entry is None:
         citation, url = formatted[ref_id]
-        entry = ReferenceOut(n=n, id=ref_id, citation=citation, url=url)
+        entry = construct(ReferenceOut, n=n, id=ref_id, citation=citation, url=url)
         _REFERENCE_OUT[key] = entry
     return entry
 

@@ -7,8 +7,9 @@ give byte-identical JSON.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,57 @@ PhaseName = Literal[
 
 class Out(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+OutT = TypeVar("OutT", bound=Out)
+_REQUIRED = object()
+# Model class → (field name, default or _REQUIRED, default factory) in declaration order.
+_SPECS: dict[type[Out], tuple[tuple[str, Any, Callable[[], Any] | None], ...]] = {}
+
+
+def _spec(cls: type[Out]) -> tuple[tuple[str, Any, Callable[[], Any] | None], ...]:
+    spec = _SPECS.get(cls)
+    if spec is None:
+        spec = _SPECS[cls] = tuple(
+            (
+                name,
+                _REQUIRED if field.is_required() else field.default,
+                field.default_factory,  # type: ignore[misc]
+            )
+            for name, field in cls.model_fields.items()
+        )
+    return spec
+
+
+def construct(cls: type[OutT], /, **fields: Any) -> OutT:
+    """Build an output model WITHOUT validation (defaults are filled in).
+
+    Only for the engine's own output: it fills these models from content and input that
+    were validated on load, and re-validating ~170 of its own objects per plan was about
+    a third of the plan time (`model_construct` is slower still: it handles aliases and
+    private attributes these models do not have). Callers must pass the declared types
+    (lists as lists, decimals as Decimal): `tests/planning/test_output_models.py`
+    re-validates built plans and compares.
+    """
+    values: dict[str, Any] = {}
+    for name, default, factory in _spec(cls):
+        if name in fields:
+            values[name] = fields[name]
+        elif factory is not None:
+            values[name] = factory()
+        elif default is _REQUIRED:
+            raise TypeError(f"{cls.__name__}: missing field {name!r}")
+        else:
+            values[name] = default
+    if len(values) != len(fields) and not set(fields) <= set(values):
+        raise TypeError(f"{cls.__name__}: unknown fields {sorted(set(fields) - set(values))}")
+    model = cls.__new__(cls)
+    # what `BaseModel.model_construct` sets, minus its alias and private-attribute handling
+    object.__setattr__(model, "__dict__", values)
+    object.__setattr__(model, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
 
 
 class Amount(Out):

@@ -15,6 +15,7 @@ from allguide.planning.plan import (
     DrugDose,
     PhaseName,
     RegimenOption,
+    construct,
 )
 from allguide.risk.criteria import Tri, fmt, tri_all
 
@@ -68,7 +69,8 @@ def drug_dose(
         "citations": list(line.citations),
     }
     if line.dose is None:
-        return DrugDose(
+        return construct(
+            DrugDose,
             dose=None,
             basis="per protocol",
             not_computed_reason=line.notes or "no sourced dose in the content pack",
@@ -81,8 +83,11 @@ def drug_dose(
         weight_kg=patient.weight_kg,
         drug=pack.drugs.get(line.drug),
     )
-    return DrugDose(
-        dose=None if result.amount is None else Amount(amount=result.amount, unit=result.unit),
+    return construct(
+        DrugDose,
+        dose=None
+        if result.amount is None
+        else construct(Amount, amount=result.amount, unit=result.unit),
         per=result.per,
         divided_doses=result.divided_doses,
         per_divided_dose=result.per_divided_dose,
@@ -92,7 +97,7 @@ def drug_dose(
         uncapped_dose=result.uncapped_amount,
         cap=None
         if result.cap is None
-        else Amount(amount=result.cap.amount, unit=result.cap.unit.value),
+        else construct(Amount, amount=result.cap.amount, unit=result.cap.unit.value),
         not_computed_reason=result.not_computed_reason,
         **base,
     )
@@ -124,7 +129,8 @@ def regimen_option(
                 f"only if {line.condition or 'condition met'} — data missing ({'; '.join(reasons)})"
             )
         drugs.append(drug_dose(line, patient, pack, bsa, note))
-    return RegimenOption(
+    return construct(
+        RegimenOption,
         regimen_id=regimen.id,
         name=regimen.name,
         phase=phase,
@@ -142,30 +148,35 @@ def calendar(options: list[RegimenOption], start: dt.date | None) -> list[Calend
     by_day: dict[int, list[CalendarItem]] = {}
     for opt in options:
         for d in opt.drugs:
-            for day in d.days:
-                amount = d.dose
-                if d.per == "day" and d.divided_doses > 1 and d.per_divided_dose is not None:
-                    note = (
-                        f"{d.divided_doses} doses of {fmt(d.per_divided_dose)} {d.dose.unit}"
-                        if d.dose
-                        else None
-                    )
-                else:
-                    note = None
-                if d.condition:
-                    note = f"{note}; {d.condition}" if note else d.condition
-                by_day.setdefault(day, []).append(
-                    CalendarItem(
-                        regimen_id=opt.regimen_id,
-                        drug=d.drug,
-                        route=d.route,
-                        dose=amount,
-                        note=note,
-                    )
+            if not d.days:
+                continue
+            if d.per == "day" and d.divided_doses > 1 and d.per_divided_dose is not None:
+                note = (
+                    f"{d.divided_doses} doses of {fmt(d.per_divided_dose)} {d.dose.unit}"
+                    if d.dose
+                    else None
                 )
+            else:
+                note = None
+            if d.condition:
+                note = f"{note}; {d.condition}" if note else d.condition
+            # one item per line, shared by its days: items are immutable and identical
+            item = construct(
+                CalendarItem,
+                regimen_id=opt.regimen_id,
+                drug=d.drug,
+                route=d.route,
+                dose=d.dose,
+                note=note,
+            )
+            for day in d.days:
+                by_day.setdefault(day, []).append(item)
     return [
-        CalendarDay(
-            day=day, date=start + dt.timedelta(days=day - 1) if start else None, items=items
+        construct(
+            CalendarDay,
+            day=day,
+            date=start + dt.timedelta(days=day - 1) if start else None,
+            items=items,
         )
         for day, items in sorted(by_day.items())
     ]

@@ -20,6 +20,7 @@ from allguide.ask.models import (
 )
 
 WIDTH = 100
+PLAN_ALERTS = "Alerts from this patient's plan"
 
 
 def render_answer(answer: Answer, *, markdown: bool = False) -> str:
@@ -30,6 +31,12 @@ def render_answer(answer: Answer, *, markdown: bool = False) -> str:
         r.heading("Not answered")
         r.para(answer.bottom_line)
     else:
+        if answer.patient_alerts:
+            # The plan's alerts come before anything else: they are why the answer leads
+            # with what it leads with.
+            r.heading(PLAN_ALERTS)
+            for alert in answer.patient_alerts:
+                r.bullet(f"{alert.severity.upper()}: {alert.message}")
         r.heading("Bottom line")
         r.para(answer.bottom_line + _marks(answer.bottom_line_citations))
         _body(r, answer.sections, answer.glossary, answer.audience == "clinician")
