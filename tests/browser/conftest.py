@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from browser_accounts import PASSWORD
 
 from allguide.web.app import create_app
 from allguide.web.settings import RateLimit, Settings
@@ -34,7 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 USERS = {"alice": "author", "bob": "reviewer"}
-PASSWORD = "correct horse battery"
+
 OFF = RateLimit(requests=0, period_seconds=1)
 
 

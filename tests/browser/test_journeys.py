@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
+from browser_accounts import PASSWORD
 from playwright.sync_api import Page, expect
-
-from conftest import PASSWORD
 
 QUESTION = "What is the initial treatment for acute lymphoblastic leukemia?"
 

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from editorial_clock import Clock
 
 from allguide.accounts import Role
 from allguide.store import Database, UserRecord
-
-
-class Clock:
-    """A clock the test moves by hand (the service never reads the real time)."""
-
-    def __init__(self) -> None:
-        self.now = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def tick(self, minutes: int = 1) -> None:
-        self.now += dt.timedelta(minutes=minutes)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from editorial_clock import Clock
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -14,7 +15,6 @@ from allguide.editorial import Conflict, EditorialService, Forbidden, InvalidCon
 from allguide.knowledge.check import RequiredIds
 from allguide.knowledge.pack import DEFAULT_CONTENT_DIR
 from allguide.store import AuditLog, ContentRepository, Database, UserRecord
-from conftest import Clock  # type: ignore[import-not-found]
 
 STMT = "stmt.mrd.end_of_induction"
 NEW_TEXT = "End-of-induction MRD is the strongest predictor of relapse (re-worded for the test)."

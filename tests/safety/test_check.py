@@ -6,6 +6,8 @@ import dataclasses
 import json
 from decimal import Decimal
 
+from order_cases import TODAY, patient_data
+
 from allguide.knowledge.pack import ContentPack
 from allguide.knowledge.schemas import Phase, Quantity, Route
 from allguide.patient.intake import parse_patient
@@ -18,7 +20,6 @@ from allguide.safety import (
     render_text,
     result_to_dict,
 )
-from conftest import TODAY, patient_data
 
 IT_VINCRISTINE = {
     "phase": "induction",

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 import yaml
+from order_cases import CASES_DIR, TODAY, patient_data
 
 from allguide.knowledge.pack import ContentPack
 from allguide.patient.intake import parse_patient
 from allguide.safety import ORDER_RULES, Finding, check_orders, parse_order_set
-from conftest import CASES_DIR, TODAY, patient_data
 
 
 def load_cases() -> list[Any]:

@@ -1,0 +1,3 @@
+"""Accounts the browser journeys sign in with (import by name)."""
+
+PASSWORD = "correct horse battery"
