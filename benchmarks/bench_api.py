@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -234,6 +235,11 @@ async def run(
     return ping, plans
 
 
+def _client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -252,12 +258,14 @@ def main() -> int:
             f"(1 worker, SQLite, {args.concurrency} concurrent connections, "
             f"{args.seconds:g} s per endpoint in {args.rounds} alternating rounds)"
         )
+        load_started, client_before = time.perf_counter(), _client_cpu()
         try:
             ping, plans = asyncio.run(
                 run(url, args.seconds, args.concurrency, args.same_patient, args.rounds)
             )
         finally:
             stop_server(proc)
+        client_share = (_client_cpu() - client_before) / (time.perf_counter() - load_started)
         if args.profile and (tmp / "profile.out").exists():
             import pstats
 
@@ -271,6 +279,8 @@ def main() -> int:
         f"ratio plans/ping: {ratio:.2f} (target ≥ {TARGET_RATIO})  "
         f"plans p95: {p95:.1f} ms (target ≤ {TARGET_P95_MS:g} ms)"
     )
+    # The client shares the machine's cores with the server: a busy client is server latency.
+    print(f"client CPU: {client_share * 100:.0f}% of one core over the run")
     errors = ping.errors + plans.errors
     for error in errors[:5]:
         print("error:", error)

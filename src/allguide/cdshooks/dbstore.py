@@ -27,8 +27,8 @@ from allguide.web.deps import get_database
 from allguide.web.pages.storage import save_plan
 
 # The audit chain reads its head and appends after it: two concurrent appends on SQLite
-# would pick the same sequence number. Serialise this process's appends (PostgreSQL also
-# locks in the database; several SQLite worker processes would need the store to do so).
+# would pick the same sequence number. Serialise this process's appends (across processes
+# `AuditLog.append` locks in the database: an advisory lock, or SQLite's write lock).
 _AUDIT_LOCK = threading.Lock()
 AUDIT_ATTEMPTS = 3
 
@@ -44,11 +44,11 @@ class DatabaseStore:
         """The stored plan's id; a chart opened again (same input, same content and engine
         version, so the same plan) links to the plan already stored instead of a copy."""
         with self._database(request).session() as session:
-            same = PlanRepository(session).latest_for_digest(
-                plan.input_digest, plan.content_version
+            same = PlanRepository(session).latest_id_for(
+                plan.input_digest, plan.content_version, plan.engine_version
             )
-            if same is not None and same.engine_version == plan.engine_version:
-                return same.id
+            if same is not None:
+                return same
             return save_plan(session, patient, plan, "cds-hooks")
 
     def save_feedback(

@@ -10,10 +10,14 @@ card (never a silent empty answer, never a partial recommendation shown as compl
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from allguide.cdshooks.cards import (
     could_not_evaluate_card,
@@ -31,9 +35,76 @@ from allguide.knowledge.pack import ContentPack
 from allguide.patient.model import PatientInput
 from allguide.planning.engine import build_plan
 from allguide.planning.plan import Plan
-from allguide.safety import check_orders
+from allguide.safety import OrderCheckResult, OrderSet, check_orders
 
 log = logging.getLogger("allguide.cdshooks")
+
+T = TypeVar("T")
+MEMO_SIZE = 512
+
+
+class _Memo:
+    """A small thread-safe LRU of core results.
+
+    The core is deterministic: the same FHIR data, content version and date give the same
+    intake, plan and order findings. An EHR fires patient-view on every chart opening, so
+    the same record comes back again and again; recomputing it was most of a hook call's
+    CPU time. Cards are still built per call (each call gets fresh card uuids).
+    """
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                value: T = self._items[key]
+                return value
+        value = compute()  # outside the lock: two threads may compute it once each
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_MEMO = _Memo()
+
+
+def _digest(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _intake(bundle: dict[str, Any], ctx: HookContext) -> tuple[str, FhirIntake]:
+    """(cache key of this record, its FHIR intake)."""
+    key = f"{_digest(bundle)}|{ctx.pack.version}|{ctx.today.isoformat()}"
+    intake = _MEMO.get(
+        ("intake", key), lambda: patient_from_fhir(bundle, ctx.pack, today=ctx.today)
+    )
+    return key, intake
+
+
+def _plan(key: str, patient: PatientInput, pack: ContentPack) -> Plan:
+    return _MEMO.get(("plan", key), lambda: build_plan(patient, pack))
+
+
+def _checked(
+    key: str, order_set: OrderSet, patient: PatientInput | None, ctx: HookContext
+) -> OrderCheckResult:
+    orders_key = _digest(order_set.model_dump(mode="json"))
+    return _MEMO.get(
+        ("orders", key, orders_key),
+        lambda: check_orders(order_set, patient, ctx.pack, today=ctx.today),
+    )
+
 
 # (patient, plan) -> id of the stored plan, or None when plans cannot be stored here.
 PlanSaver = Callable[[PatientInput, Plan], str | None]
@@ -86,7 +157,7 @@ def patient_view(data: PatientData, ctx: HookContext) -> list[Card]:
     patient-view fires on every chart, and allguide has nothing to say outside ALL."""
     if not has_all_diagnosis(data):
         return []
-    intake = patient_from_fhir(data.bundle(), ctx.pack, today=ctx.today)
+    key, intake = _intake(data.bundle(), ctx)
     cards: list[Card] = []
     problems = intake_problem_pairs(intake, data)
     if intake.patient is None:
@@ -96,7 +167,7 @@ def patient_view(data: PatientData, ctx: HookContext) -> list[Card]:
         )
         cards.append(could_not_evaluate_card(reason, link_base=ctx.link_base, what="build a plan"))
     else:
-        plan = build_plan(intake.patient, ctx.pack)
+        plan = _plan(key, intake.patient, ctx.pack)
         plan_id = None
         if ctx.save_plan is not None:
             try:
@@ -129,7 +200,7 @@ def order_check(
     )
     if not draft.medication_requests:
         return []  # nothing allguide checks (e.g. only lab or diet orders): no guidance
-    intake = patient_from_fhir(data.bundle(), ctx.pack, today=ctx.today)
+    key, intake = _intake(data.bundle(), ctx)
     problems: list[tuple[str, str]] = [(p.severity, str(p)) for p in draft.problems]
     problems += intake_problem_pairs(intake, data)
     if draft.order_set is None and all(
@@ -140,7 +211,7 @@ def order_check(
         reason = next((m for sev, m in problems if sev == "error"), "no order could be read")
         cards = [could_not_evaluate_card(reason, link_base=ctx.link_base, what="check the orders")]
         return [*cards, data_problems_card(problems, ctx.pack, link_base=ctx.link_base)]
-    result = check_orders(draft.order_set, intake.patient, ctx.pack, today=ctx.today)
+    result = _checked(key, draft.order_set, intake.patient, ctx)
     cards = []
     for finding in result.findings:
         source = draft.source_of(finding.order_index)

@@ -18,7 +18,9 @@ from fpdf.enums import TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
 from allguide.planning.plan import DrugDose, Plan, RegimenOption
-from allguide.render.plan_text import _PHASE_TITLES, _days, _dose, _n
+from allguide.render.formatting import PHASE_TITLES, day_runs
+from allguide.render.formatting import number as _n
+from allguide.render.plan_text import _dose
 
 # Searched in order; the first directory holding all three faces wins.
 FONT_DIRS: tuple[Path, ...] = (
@@ -269,7 +271,7 @@ def _option(pdf: _PlanPdf, option: RegimenOption) -> None:
             d.drug,
             ROUTE_LABELS.get(d.route, d.route),
             _dose_cell(d),
-            _days(d.days),
+            day_runs(d.days),
             d.basis,
             d.condition or d.schedule or "",
         ]
@@ -381,7 +383,7 @@ def plan_to_pdf(
     )
 
     for phase in plan.phases:
-        pdf.heading(_PHASE_TITLES[phase.phase])
+        pdf.heading(PHASE_TITLES[phase.phase])
         for option in phase.regimen_options:
             _option(pdf, option)
         for rec in phase.recommendations:

@@ -2,54 +2,20 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from allguide.planning.plan import DrugDose, Plan, RegimenOption
+from allguide.render.formatting import PHASE_TITLES, day_runs, given_dose
+from allguide.render.formatting import number as _n
 
-_PHASE_TITLES = {
-    "prephase": "Prephase",
-    "induction": "Induction",
-    "cns": "CNS-directed therapy",
-    "supportive": "Supportive care",
-    "consolidation": "Consolidation",
-    "maintenance": "Maintenance",
-    "transplant": "Transplant",
-}
 _SEVERITY = {"critical": "CRITICAL", "warning": "WARNING", "info": "INFO"}
 
 
-def _n(d: Decimal | None) -> str:
-    return "—" if d is None else f"{d.normalize():f}"
-
-
 def _dose(d: DrugDose) -> str:
-    if d.dose is None:
-        return (
-            f"per protocol ({d.not_computed_reason})" if d.not_computed_reason else "per protocol"
-        )
-    text = f"{_n(d.dose.amount)} {d.dose.unit}"
-    if d.per == "day":
-        text += "/day"
-        if d.divided_doses > 1 and d.per_divided_dose is not None:
-            text += f" ({d.divided_doses} × {_n(d.per_divided_dose)} {d.dose.unit})"
+    if d.dose is None and d.not_computed_reason:
+        return f"per protocol ({d.not_computed_reason})"
+    text = given_dose(d)
     if d.cap_applied and d.cap:
         text += f" [CAPPED at {_n(d.cap.amount)} {d.cap.unit}; computed {_n(d.uncapped_dose)}]"
     return text
-
-
-def _days(days: list[int]) -> str:
-    if not days:
-        return ""
-    runs: list[str] = []
-    start = prev = days[0]
-    for d in [*days[1:], None]:
-        if d is not None and d == prev + 1:
-            prev = d
-            continue
-        runs.append(str(start) if start == prev else f"{start}–{prev}")
-        if d is not None:
-            start = prev = d
-    return ", ".join(runs)
 
 
 class _Out:
@@ -95,7 +61,7 @@ def _option(out: _Out, o: RegimenOption) -> None:
     out.h(4 if out.md else 3, f"{o.name} [{o.regimen_id}] — {mark}")
     out.p(f"Why: {o.why}. Review status: {o.review_status}.")
     rows = [
-        [d.drug, d.route, _dose(d), _days(d.days), d.basis or "", d.condition or ""]
+        [d.drug, d.route, _dose(d), day_runs(d.days), d.basis or "", d.condition or ""]
         for d in o.drugs
     ]
     out.table(["drug", "route", "dose", "days", "basis", "condition"], rows)
@@ -148,7 +114,7 @@ def render_plan(plan: Plan, *, markdown: bool = False) -> str:
     out.h(2, "Transplant")
     out.p(f"{plan.transplant.recommendation}: " + "; ".join(plan.transplant.because))
     for ph in plan.phases:
-        out.h(2, _PHASE_TITLES[ph.phase])
+        out.h(2, PHASE_TITLES[ph.phase])
         for o in ph.regimen_options:
             _option(out, o)
         for rec in ph.recommendations:

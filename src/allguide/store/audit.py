@@ -107,8 +107,15 @@ class AuditLog:
         _check_details(details)
         details_text = canonical_json(details)  # TypeError for values JSON cannot hold
         at = (now or utc_now()).astimezone(dt.UTC)  # both backends keep microseconds
-        if self.session.get_bind().dialect.name == "postgresql":
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        elif dialect == "sqlite":
+            # Take SQLite's write lock before reading the chain head: the driver begins a
+            # transaction only at the first write, so without this another process (a
+            # second uvicorn worker) could append the same seq between our read and insert.
+            # A write statement that adds no row is enough to hold the lock.
+            self.session.execute(text("INSERT INTO audit_log (seq) SELECT 0 WHERE 0"))
         last = self.session.execute(
             select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
         ).first()

@@ -74,6 +74,23 @@ class PlanRepository:
         row = self.session.scalars(stmt.order_by(StoredPlan.created_at.desc()).limit(1)).first()
         return None if row is None else _record(row)
 
+    def latest_id_for(
+        self, input_digest: str, content_version: str, engine_version: str
+    ) -> str | None:
+        """Id of the newest plan from the same input, content and engine version (so the
+        same plan), without loading its (large) JSON; None when there is none."""
+        stmt = (
+            select(StoredPlan.id, StoredPlan.engine_version)
+            .where(
+                StoredPlan.input_digest == input_digest,
+                StoredPlan.content_version == content_version,
+            )
+            .order_by(StoredPlan.created_at.desc())
+            .limit(1)
+        )
+        row = self.session.execute(stmt).first()
+        return row.id if row is not None and row.engine_version == engine_version else None
+
 
 def _record(row: StoredPlan) -> PlanRecord:
     return PlanRecord(

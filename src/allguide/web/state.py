@@ -9,6 +9,7 @@ old one.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ class ContentState:
                 return old
             served = Served(pack=pack, index=self._index(pack))
             self._current = served  # the atomic swap
+            # Keep the new pack out of the collector's full passes too (see app.freeze_heap).
+            gc.freeze()
             if old is not None:
                 log.info("now serving content version %s (was %s)", pack.version, old.version)
                 if self.semantic:  # embed the new version's documents before anyone asks

@@ -7,8 +7,7 @@ numbers) lives here so templates never do arithmetic.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from allguide.planning.plan import Amount, DrugDose
+from allguide.render.formatting import amount_text as amount
+from allguide.render.formatting import day_runs
+from allguide.render.formatting import given_dose as dose_text
+from allguide.render.formatting import number as num
 from allguide.web.security import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -56,49 +58,6 @@ ROUTE_LABELS = {
     "intrathecal": "intrathecal",
     "intraventricular": "intraventricular",
 }
-
-
-def num(value: Decimal | int | float | None) -> str:
-    """Decimal without trailing zeros or exponent: 4.10 → 4.1, 1E+1 → 10."""
-    if value is None:
-        return "—"
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
-    return str(value)
-
-
-def amount(a: Amount | None) -> str:
-    if a is None or a.amount is None:
-        return "per protocol"
-    return f"{num(a.amount)} {a.unit}"
-
-
-def dose_text(d: DrugDose) -> str:
-    """The dose as given to the patient (cap shown separately by the template)."""
-    if d.dose is None:
-        return "per protocol"
-    text = amount(d.dose)
-    if d.per == "day":
-        text += "/day"
-        if d.divided_doses > 1 and d.per_divided_dose is not None:
-            text += f" ({d.divided_doses} × {num(d.per_divided_dose)} {d.dose.unit})"
-    return text
-
-
-def day_runs(days: Sequence[int]) -> str:
-    """[1, 2, 3, 8] → '1–3, 8'."""
-    if not days:
-        return ""
-    runs: list[str] = []
-    start = prev = days[0]
-    for d in [*days[1:], None]:
-        if d is not None and d == prev + 1:
-            prev = d
-            continue
-        runs.append(str(start) if start == prev else f"{start}–{prev}")
-        if d is not None:
-            start = prev = d
-    return ", ".join(runs)
 
 
 def review_label(status: str | None) -> str:

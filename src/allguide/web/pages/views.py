@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from allguide.knowledge.pack import ContentPack
 from allguide.knowledge.schemas import Applicability, DoseSpec
 from allguide.planning.engine import format_reference, reference_url
-from allguide.web.pages.templating import ENV, num
+from allguide.render.formatting import number as num
+from allguide.web.pages.templating import ENV
 
 
 @dataclass(frozen=True)
