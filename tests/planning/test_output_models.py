@@ -1,9 +1,12 @@
-"""The engine builds its output models without validation (`plan.construct`) and renders
-JSON with its own writer: both must give exactly what validation and `json.dumps` give."""
+"""The engine builds its output models without validation (`plan.construct`) and pydantic
+writes the JSON: both must give what validation and Python's `json.dumps` give (the same
+JSON values; pydantic may spell a number differently, 0.00001 for 1e-05)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,8 +14,25 @@ import pytest
 from allguide.knowledge.pack import ContentPack
 from allguide.patient.intake import parse_patient
 from allguide.planning.engine import build_plan
-from allguide.planning.plan import MissingData, Plan, Recommendation, construct
-from allguide.render.plan_json import _reference_json, plan_to_json
+from allguide.planning.plan import Amount, MissingData, Plan, Recommendation, construct
+from allguide.render.plan_json import plan_to_json
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _reference_json(plan: Plan, *, compact: bool = False) -> str:
+    """What the output means: Python's encoder, decimals as numbers, dates ISO."""
+    data = plan.model_dump(mode="python")
+    if compact:
+        return json.dumps(data, default=_number, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(data, default=_number, ensure_ascii=False, indent=2) + "\n"
+
 
 PATIENTS: list[dict[str, Any]] = [
     {"age_years": 4, "sex": "female", "lineage": "B", "wbc_x10e9_per_l": 12,
@@ -35,7 +55,11 @@ def test_constructed_plan_equals_validated(
     validated = Plan.model_validate(plan.model_dump(mode="python"), strict=True)
     assert validated.model_dump(mode="python") == plan.model_dump(mode="python")
     assert validated.model_dump_json() == plan.model_dump_json()
-    assert plan_to_json(plan) == plan_to_json(validated) == _reference_json(validated)
+    text = plan_to_json(plan)
+    assert text == plan_to_json(validated) and text.endswith("}\n")
+    assert json.loads(text) == json.loads(_reference_json(validated))
+    compact = plan_to_json(plan, compact=True)
+    assert "\n" not in compact and json.loads(compact) == json.loads(text)
     if start is not None:
         assert plan.calendar and plan.calendar[0].date is not None
 
@@ -52,8 +76,12 @@ def test_construct_fills_defaults_and_rejects_bad_fields() -> None:
         construct(MissingData, field="wbc", why="x", extra=1)
 
 
-@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")  # the odd key, on purpose
-def test_json_writer_falls_back_for_unknown_types(pack: ContentPack) -> None:
-    plan = build_plan(parse_patient(PATIENTS[0], pack), pack)
-    odd = plan.model_copy(update={"review": plan.review.model_copy(update={"counts": {1: 2}})})
-    assert plan_to_json(odd) == _reference_json(odd)
+@pytest.mark.parametrize(
+    "value", ["0.00001", "0.1", "2.675", "12.50", "1E+3", "123456.789", "0.333333333333", "-4"]
+)
+def test_decimals_are_json_numbers_that_read_back_exactly(value: str) -> None:
+    amount = Amount(amount=Decimal(value), unit="mg")
+    text = amount.model_dump_json()
+    assert json.loads(text, parse_float=Decimal)["amount"] == Decimal(value)
+    assert json.loads(text) == {"amount": _number(Decimal(value)), "unit": "mg"}
+    assert amount.model_dump(mode="python")["amount"] == Decimal(value)  # Python dump unchanged

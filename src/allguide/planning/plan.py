@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from allguide.json_numbers import JsonNumber
 
 SCHEMA_VERSION = "1.0"
 
@@ -78,7 +79,7 @@ def construct(cls: type[OutT], /, **fields: Any) -> OutT:
 
 
 class Amount(Out):
-    amount: Decimal | None
+    amount: JsonNumber | None
     unit: str
 
 
@@ -88,11 +89,11 @@ class DrugDose(Out):
     dose: Amount | None = Field(description="None when not computed: see not_computed_reason")
     per: Literal["administration", "day"] = "administration"
     divided_doses: int = 1
-    per_divided_dose: Decimal | None = None
+    per_divided_dose: JsonNumber | None = None
     basis: str
     rounding: str | None = None
     cap_applied: bool = False
-    uncapped_dose: Decimal | None = None
+    uncapped_dose: JsonNumber | None = None
     cap: Amount | None = None
     days: list[int]
     schedule: str | None = None
@@ -178,15 +179,15 @@ class MrdTimepointPlan(Out):
     timepoint: str
     when: str
     why: str
-    result_percent: Decimal | None
+    result_percent: JsonNumber | None
     citations: list[str]
 
 
 class BsaOut(Out):
-    value_m2: Decimal
+    value_m2: JsonNumber
     formula: str
-    height_cm: Decimal
-    weight_kg: Decimal
+    height_cm: JsonNumber
+    weight_kg: JsonNumber
 
 
 class CalendarItem(Out):
@@ -222,10 +223,10 @@ class Plan(Out):
     content_version: str
     input_digest: str
     population: PopulationName
-    age_years: Decimal
+    age_years: JsonNumber
     fitness: Literal["fit", "unfit", "unknown", "not_applicable"]
     ph_status: Literal["positive", "negative", "unknown"]
-    bsa_m2: Decimal | None
+    bsa_m2: JsonNumber | None
     bsa: BsaOut | None
     risk: list[RiskEntry]
     missing_data: list[MissingData]

@@ -18,13 +18,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
-from pydantic_core import to_json
 
 from allguide.knowledge.pack import ContentPack
 from allguide.patient.intake import parse_patient
 from allguide.patient.model import PatientInput
 from allguide.planning.engine import ENGINE_VERSION, build_plan, input_digest
-from allguide.planning.plan import Plan
+from allguide.render.plan_json import plan_to_json
 from allguide.store import ContentRepository, PlanRepository
 from allguide.web.api.body import body_doc, json_body, validated
 from allguide.web.api.schemas import PlanRecord, PlanRequest
@@ -38,29 +37,6 @@ log = logging.getLogger("allguide.web")
 router = APIRouter(tags=["Plans"])
 
 PlanId = Annotated[str, Path(min_length=8, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
-
-
-def compact_plan_json(plan: Plan) -> str:
-    """The plan as compact JSON with the values of `render.plan_json` (decimals as JSON
-    numbers, dates ISO), without the indentation.
-
-    Decimals and dates are converted in one pass, then pydantic-core's encoder writes the
-    text: about twice as fast as `json.dumps` with a `default` hook on a 100 kB plan.
-    """
-    return to_json(_plain(plan.model_dump(mode="python"))).decode()
-
-
-def _plain(value: Any) -> Any:
-    kind = type(value)
-    if kind is dict:
-        return {k: _plain(v) for k, v in value.items()}
-    if kind is list:
-        return [_plain(v) for v in value]
-    if kind is Decimal:
-        return float(value) if value != value.to_integral_value() else int(value)
-    if kind is dt.date:
-        return value.isoformat()
-    return value
 
 
 class _RenderCache:
@@ -96,7 +72,7 @@ def _render(patient: PatientInput, digest: str, pack: ContentPack, start: dt.dat
     key = (digest, pack.version, start.isoformat() if start else None)
     cached = _rendered.get(key)
     if cached is None:
-        cached = compact_plan_json(build_plan(patient, pack, start_date=start))
+        cached = plan_to_json(build_plan(patient, pack, start_date=start), compact=True)
         _rendered.put(key, cached)
     return cached
 
