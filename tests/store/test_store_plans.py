@@ -16,6 +16,7 @@ from allguide.store import (
     ConversationRepository,
     Database,
     FeedbackRepository,
+    NewPlan,
     PlanRepository,
     UserRecord,
 )
@@ -42,6 +43,27 @@ def _plan_json(raw: dict[str, object], pack: ContentPack) -> tuple[str, str]:
 
 def _user(name: str, role: Role) -> UserRecord:
     return UserRecord(1, name, role, None, True, T0)
+
+
+def test_save_many_stores_each_plan_in_order(db: Database) -> None:
+    plans = [
+        NewPlan({"wbc": 12, "age_years": n}, f"sha256:{n}", ENGINE_VERSION, "v1", f'{{"n":{n}}}')
+        for n in range(3)
+    ]
+    with db.session() as s:
+        ids = PlanRepository(s).save_many(
+            [*plans[:2], NewPlan(**{**plans[2].__dict__, "created_by": "bob"})], T0
+        )
+    assert len(set(ids)) == 3
+    with db.session() as s:
+        records = [PlanRepository(s).get(i) for i in ids]
+    assert [(r.input_digest, r.plan_json, r.created_by) for r in records if r] == [
+        ("sha256:0", '{"n":0}', None),
+        ("sha256:1", '{"n":1}', None),
+        ("sha256:2", '{"n":2}', "bob"),
+    ]
+    assert records[1] is not None and records[1].created_at == T0
+    assert json.loads(records[1].input_json) == {"age_years": 1, "wbc": 12}
 
 
 def test_plan_round_trip_and_permalink_rerenders_identically(db: Database) -> None:

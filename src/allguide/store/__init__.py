@@ -9,7 +9,7 @@ from allguide.store.content import IMPORT_ACTOR, ContentRepository, ExportResult
 from allguide.store.conversations import ConversationRepository
 from allguide.store.db import DEFAULT_DATABASE_URL, Database, DatabaseError, utc_now
 from allguide.store.feedback import FeedbackRepository
-from allguide.store.plans import PlanRepository
+from allguide.store.plans import NewPlan, PlanRepository
 from allguide.store.records import (
     ApiTokenRecord,
     AuditRecord,
@@ -39,6 +39,7 @@ __all__ = [
     "FeedbackRepository",
     "ItemSummary",
     "ItemVersionRecord",
+    "NewPlan",
     "NoContentError",
     "PlanRecord",
     "PlanRepository",

@@ -24,14 +24,14 @@ from allguide.patient.intake import parse_patient
 from allguide.patient.model import PatientInput
 from allguide.planning.engine import ENGINE_VERSION, build_plan, input_digest
 from allguide.render.plan_json import plan_to_json
-from allguide.store import ContentRepository, PlanRepository
+from allguide.store import ContentRepository, NewPlan, PlanRepository
 from allguide.web.api.body import body_doc, json_body, validated
 from allguide.web.api.schemas import PlanRecord, PlanRequest
 from allguide.web.deps import DbSession, OptionalUser, get_served
 from allguide.web.errors import NotFound, error_responses
 from allguide.web.security import limit_writes
 from allguide.web.state import Served
-from allguide.web.writer import PlanRow, PlanWriter
+from allguide.web.writer import PlanWriter
 
 log = logging.getLogger("allguide.web")
 router = APIRouter(tags=["Plans"])
@@ -132,7 +132,7 @@ async def create_plan(
     plan_json = _render(patient, digest, pack, payload.start_date)
     writer: PlanWriter = request.app.state.plan_writer
     plan_id = await writer.save(
-        PlanRow(
+        NewPlan(
             input_data=patient.model_dump(mode="json", exclude_none=True),
             input_digest=digest,
             engine_version=ENGINE_VERSION,
