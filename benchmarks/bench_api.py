@@ -56,6 +56,7 @@ class Result:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    server_cpu: float = 0.0  # seconds, all server processes
 
     @property
     def rps(self) -> float:
@@ -169,7 +170,7 @@ async def _drive(
     return result
 
 
-def start_server(tmp: Path, profile: bool) -> tuple[subprocess.Popen[str], str]:
+def start_server(tmp: Path, profile: bool, workers: int = 1) -> tuple[subprocess.Popen[str], str]:
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
@@ -181,6 +182,7 @@ def start_server(tmp: Path, profile: bool) -> tuple[subprocess.Popen[str], str]:
     }
     allguide = Path(sys.executable).parent / "allguide"
     command = [str(allguide), "serve", "--port", "0", "--log-level", "warning"]
+    command += ["--workers", str(workers)]
     if profile:
         command = [sys.executable, "-m", "cProfile", "-o", str(tmp / "profile.out"), *command]
     proc = subprocess.Popen(
@@ -196,9 +198,39 @@ def start_server(tmp: Path, profile: bool) -> tuple[subprocess.Popen[str], str]:
         seen.append(line)
         match = re.search(r"serving on (http://\S+)", line)
         if match:
-            return proc, match.group(1).rstrip("/")
+            url = match.group(1).rstrip("/")
+            _wait_ready(url, workers, deadline)
+            return proc, url
     proc.kill()
     raise SystemExit("server did not start:\n" + "".join(seen))
+
+
+def _wait_ready(url: str, workers: int, deadline: float) -> None:
+    """Several workers start after the socket is bound (and the URL printed): wait until
+    every worker has loaded (each connection is taken by whichever worker accepts it)."""
+    import httpx
+
+    answered = 0
+    while answered < 4 * workers and time.monotonic() < deadline:
+        try:
+            with httpx.Client(timeout=30) as client:  # a new connection each time
+                answered += client.get(url + "/api/v1/ping").status_code == 200
+        except httpx.TransportError:
+            time.sleep(0.2)
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds used by the server process and its worker processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def stop_server(proc: subprocess.Popen[str]) -> None:
@@ -211,7 +243,7 @@ def stop_server(proc: subprocess.Popen[str]) -> None:
 
 
 async def run(
-    url: str, seconds: float, concurrency: int, same: bool, rounds: int
+    url: str, seconds: float, concurrency: int, same: bool, rounds: int, server_pid: int
 ) -> tuple[Result, Result]:
     """Ping and plans in alternating rounds, so drift in the machine's load (it is shared)
     affects both endpoints alike."""
@@ -226,9 +258,11 @@ async def run(
             (ping, "GET", "/api/v1/ping", None, 200),
             (plans, "POST", "/api/v1/plans", bodies, 201),
         ):
+            cpu_before = _tree_cpu(server_pid)
             part = await _drive(
                 url, total.name, method, path, source, seconds / rounds, concurrency, expect
             )
+            total.server_cpu += _tree_cpu(server_pid) - cpu_before
             total.seconds += part.seconds
             total.latencies += part.latencies
             total.errors += part.errors
@@ -246,22 +280,25 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=4, help="alternations of the two")
     parser.add_argument("--same-patient", action="store_true")
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--profile", action="store_true", help="one worker only")
     args = parser.parse_args()
+    if args.profile and args.workers != 1:
+        parser.error("--profile needs --workers 1")
 
     with tempfile.TemporaryDirectory(prefix="allguide-bench-") as tmpdir:
         tmp = Path(tmpdir)
         started = time.perf_counter()
-        proc, url = start_server(tmp, args.profile)
+        proc, url = start_server(tmp, args.profile, args.workers)
         print(
             f"server {url} ready in {time.perf_counter() - started:.1f} s "
-            f"(1 worker, SQLite, {args.concurrency} concurrent connections, "
+            f"({args.workers} worker(s), SQLite, {args.concurrency} concurrent connections, "
             f"{args.seconds:g} s per endpoint in {args.rounds} alternating rounds)"
         )
         load_started, client_before = time.perf_counter(), _client_cpu()
         try:
             ping, plans = asyncio.run(
-                run(url, args.seconds, args.concurrency, args.same_patient, args.rounds)
+                run(url, args.seconds, args.concurrency, args.same_patient, args.rounds, proc.pid)
             )
         finally:
             stop_server(proc)
@@ -271,8 +308,9 @@ def main() -> int:
 
             pstats.Stats(str(tmp / "profile.out")).sort_stats("tottime").print_stats(25)
 
-    print(ping.line())
-    print(plans.line())
+    for result in (ping, plans):
+        per_request = 1000 * result.server_cpu / max(1, len(result.latencies))
+        print(f"{result.line()}  server CPU {per_request:.2f} ms/req")
     ratio = plans.rps / ping.rps
     p95 = plans.pct(0.95)
     print(

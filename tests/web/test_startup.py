@@ -46,14 +46,28 @@ def test_refuses_to_start_on_content_errors(tmp_path: Path) -> None:
     assert not (tmp_path / "a.db").exists()  # nothing touched before the check passed
 
 
-def test_serve_exits_2_listing_content_errors(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_exits_2_listing_content_errors(tmp_path: Path, workers: str) -> None:
+    """With several workers the check runs once, before any worker starts."""
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
         "ALLGUIDE_VAR_DIR": str(tmp_path / "var"),
         "ALLGUIDE_ASK_SEMANTIC": "false",
     }
     result = CliRunner().invoke(
-        cli_app, ["serve", "--port", "0", "--content", str(BAD), "--log-level", "critical"], env=env
+        cli_app,
+        [
+            "serve",
+            "--port",
+            "0",
+            "--workers",
+            workers,
+            "--content",
+            str(BAD),
+            "--log-level",
+            "critical",
+        ],
+        env=env,
     )
     assert result.exit_code == 2, result.output
     assert "error:" in result.output and "ref.missing" in result.output
@@ -70,8 +84,20 @@ def test_serve_rejects_a_bad_setting(tmp_path: Path) -> None:
     assert "ALLGUIDE_RATE_LIMIT_WRITE" in result.output
 
 
-def test_allguide_serve_runs_and_prints_its_url(tmp_path: Path) -> None:
-    """The real command: a subprocess on a free port, fresh SQLite, stopped with SIGINT."""
+def test_serve_workers_and_reload_do_not_mix(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli_app,
+        ["serve", "--port", "0", "--workers", "2", "--reload"],
+        env={"ALLGUIDE_VAR_DIR": str(tmp_path)},
+    )
+    assert result.exit_code == 2
+    assert "--workers: 2: expected 1 with --reload" in result.output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_allguide_serve_runs_and_prints_its_url(tmp_path: Path, workers: str) -> None:
+    """The real command: a subprocess on a free port, fresh SQLite, stopped with SIGINT;
+    with two workers, both processes answer on the one port."""
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
@@ -80,7 +106,14 @@ def test_allguide_serve_runs_and_prints_its_url(tmp_path: Path) -> None:
         "ALLGUIDE_SECURE_COOKIES": "false",
     }
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "allguide"), "serve", "--port", "0"],
+        [
+            str(Path(sys.executable).parent / "allguide"),
+            "serve",
+            "--port",
+            "0",
+            "--workers",
+            workers,
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -101,9 +134,16 @@ def test_allguide_serve_runs_and_prints_its_url(tmp_path: Path) -> None:
                 url = match.group(1)
                 break
         assert url, "".join(lines)
-        health = httpx.get(url + "health", timeout=10)
-        assert health.status_code == 200
+        health = None
+        while time.monotonic() < deadline and health is None:
+            try:  # several workers start after the URL is printed (the socket is bound)
+                health = httpx.get(url + "health", timeout=10)
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert health is not None and health.status_code == 200
         assert health.json()["status"] == "ok"
+        if workers != "1":
+            assert len(_children(proc.pid)) >= int(workers)
         assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o777 == 0o600
     finally:
         proc.send_signal(signal.SIGINT)
@@ -112,6 +152,18 @@ def test_allguide_serve_runs_and_prints_its_url(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
 
 
 def test_unreachable_database_is_a_clear_start_up_error(tmp_path: Path) -> None:

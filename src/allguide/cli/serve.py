@@ -35,6 +35,16 @@ def serve(
             file_okay=False,
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="Server processes (one per CPU core serves most; each holds the content "
+            "in memory). Rate limits and the CDS Hooks replay cache are per process.",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
     reload: Annotated[
         bool, typer.Option("--reload/--no-reload", help="Restart on code changes (development)")
     ] = False,
@@ -75,10 +85,13 @@ def serve(
         "server_header": False,
         "log_level": level,
     }
+    if reload and workers > 1:
+        fail(f"--workers: {workers}: expected 1 with --reload")
+    if workers > 1:
+        _serve_workers(settings, workers, common)
+        return
     if reload:
-        # uvicorn re-imports the app in a child process: pass settings by environment.
-        os.environ["DATABASE_URL"] = settings.database_url
-        os.environ["ALLGUIDE_CONTENT"] = str(settings.content_dir)
+        _settings_to_environment(settings)
         typer.echo(f"allguide: serving on {_url(host, port)} (reloading on code changes)")
         uvicorn.run("allguide.web.app:app_from_env", factory=True, reload=True, **common)
         return
@@ -92,6 +105,39 @@ def serve(
         _report(error)
     if not server.started:
         fail("the server did not start; see the log above")
+
+
+def _serve_workers(settings: Any, workers: int, common: dict[str, Any]) -> None:
+    """Several worker processes on one socket. Start-up (content check, migrations, first
+    import) runs once here first, so workers never race to import the content pack and
+    a refusal is reported once; each worker then loads the served content itself."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from allguide.web.app import StartupError, prepare
+
+    try:
+        db, _ = prepare(settings)
+    except StartupError as exc:
+        _report(exc)
+    db.dispose()
+    _settings_to_environment(settings)
+    config = uvicorn.Config(
+        "allguide.web.app:app_from_env", factory=True, lifespan="on", workers=workers, **common
+    )
+    sock = config.bind_socket()  # bound here, shared by the workers; port 0 is resolved now
+    host, port = sock.getsockname()[:2]
+    typer.echo(
+        f"allguide: serving on {_url(host, port)} with {workers} workers (API docs at /docs)"
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[sock]).run()
+
+
+def _settings_to_environment(settings: Any) -> None:
+    """uvicorn imports the app in child processes: they read settings from the environment."""
+    os.environ["DATABASE_URL"] = settings.database_url
+    os.environ["ALLGUIDE_CONTENT"] = str(settings.content_dir)
 
 
 def _announcing_server(config: Any) -> Any:
