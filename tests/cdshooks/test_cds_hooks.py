@@ -129,6 +129,28 @@ async def test_patient_view_plan_link_opens_the_stored_plan(
     assert "ALL" in page.text
 
 
+async def test_chart_opened_again_links_to_the_same_stored_plan(
+    app: Any, client: httpx.AsyncClient, ehr: MockEhr
+) -> None:
+    from sqlalchemy import func, select
+
+    from allguide.store.models import StoredPlan
+
+    body = MockEhr.hook_request("patient-view", "child-1", prefetch=prefetch_for(*CHILD))
+    links = [
+        (await cards_for(client, ehr, "allguide-patient-view", body))[0]["links"][0]["url"]
+        for _ in range(3)
+    ]
+    assert links[0] == links[1] == links[2]
+    plan_id = links[0].rsplit("/", 1)[1]
+    with app.state.db.session() as session:
+        digest = session.get(StoredPlan, plan_id).input_digest
+        count = session.scalar(
+            select(func.count()).select_from(StoredPlan).where(StoredPlan.input_digest == digest)
+        )
+    assert count == 1
+
+
 async def test_adult_ph_positive_mentions_tki(client: httpx.AsyncClient, ehr: MockEhr) -> None:
     body = MockEhr.hook_request("patient-view", "adult-1", prefetch=prefetch_for(*ADULT))
     cards = await cards_for(client, ehr, "allguide-patient-view", body)
@@ -388,3 +410,28 @@ async def test_no_guidance_without_an_audit_record(
         response = await hook(client, ehr, "allguide-order-sign", body)
     assert response.status_code == 503
     assert "cards" not in response.json()
+
+
+@pytest.mark.parametrize("local", [True, False])
+async def test_hooks_run_on_the_loop_only_when_writes_are_local(
+    pack: ContentPack, ehr: MockEhr, tenant_ehr: MockEhr, local: bool
+) -> None:
+    import threading
+
+    threads: list[threading.Thread] = []
+
+    class Store(MemoryStore):
+        def writes_locally(self, request: Any) -> bool:
+            return local
+
+        def audit_evaluation(self, *args: Any, **kwargs: Any) -> None:
+            threads.append(threading.current_thread())
+            super().audit_evaluation(*args, **kwargs)
+
+    app = bare_app(cds_config(ehr, tenant_ehr), pack, store=Store())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+        body = order_body("order-sign", "vincristine_intrathecal")
+        response = await hook(client, ehr, "allguide-order-sign", body)
+    assert response.status_code == 200 and response.json()["cards"]
+    assert (threads == [threading.current_thread()]) is local

@@ -1,7 +1,8 @@
 """`HookStore` on the app's database (the `allguide.store` repositories).
 
 - Plans go through the pages' own `save_plan`, so the card's link opens the plan page
-  exactly as a plan built in the web app would.
+  exactly as a plan built in the web app would. A chart opened again links to the plan
+  already stored; the ids of recent plans are remembered so that costs no query.
 - Feedback is stored per card uuid; the same entry sent again is recognised and not
   stored twice (clients may resend).
 - Every evaluation appends an audit entry (who called, which service, hookInstance, the
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from fastapi import Request
@@ -31,25 +33,41 @@ from allguide.web.pages.storage import save_plan
 # `AuditLog.append` locks in the database: an advisory lock, or SQLite's write lock).
 _AUDIT_LOCK = threading.Lock()
 AUDIT_ATTEMPTS = 3
+KNOWN_PLANS = 1024  # (input digest, content, engine version) -> stored plan id
+
+_PlanKey = tuple[str, str, str]
 
 
 class DatabaseStore:
     def __init__(self, db: Database | None = None) -> None:
         self._db = db
+        self._known: OrderedDict[_PlanKey, str] = OrderedDict()  # stored plans never change
+        self._known_lock = threading.Lock()
 
     def _database(self, request: Request) -> Database:
         return self._db if self._db is not None else get_database(request)
 
+    def writes_locally(self, request: Request) -> bool:
+        return self._database(request).dialect == "sqlite"
+
     def save_plan(self, request: Request, patient: PatientInput, plan: Plan) -> str | None:
         """The stored plan's id; a chart opened again (same input, same content and engine
         version, so the same plan) links to the plan already stored instead of a copy."""
+        key = (plan.input_digest, plan.content_version, plan.engine_version)
+        with self._known_lock:
+            known = self._known.get(key)
+        if known is not None:
+            return known
         with self._database(request).session() as session:
-            same = PlanRepository(session).latest_id_for(
-                plan.input_digest, plan.content_version, plan.engine_version
-            )
-            if same is not None:
-                return same
-            return save_plan(session, patient, plan, "cds-hooks")
+            plan_id = PlanRepository(session).latest_id_for(*key)
+            if plan_id is None:
+                plan_id = save_plan(session, patient, plan, "cds-hooks")
+        if plan_id is not None:
+            with self._known_lock:
+                self._known[key] = plan_id
+                while len(self._known) > KNOWN_PLANS:
+                    self._known.popitem(last=False)
+        return plan_id
 
     def save_feedback(
         self, request: Request, service_id: str, item: FeedbackItem, caller: Caller

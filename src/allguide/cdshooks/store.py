@@ -22,6 +22,10 @@ from allguide.planning.plan import Plan
 
 
 class HookStore(Protocol):
+    def writes_locally(self, request: Request) -> bool:
+        """True when its writes are local (memory, an SQLite file): no round trips, so a
+        hook is evaluated on the event loop instead of paying for a thread hop."""
+
     def save_plan(self, request: Request, patient: PatientInput, plan: Plan) -> str | None:
         """Store the plan; its id (for the plan page link), or None if not stored."""
 
@@ -62,6 +66,9 @@ class MemoryStore:
         self.audit: list[dict[str, Any]] = []
         self._max = max_items
         self._lock = threading.Lock()
+
+    def writes_locally(self, request: Request) -> bool:
+        return True
 
     def save_plan(self, request: Request, patient: PatientInput, plan: Plan) -> str | None:
         plan_id = hashlib.sha256(
