@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from pathlib import Path
@@ -139,3 +140,32 @@ def assert_valid_cards(body: dict[str, Any]) -> list[dict[str, Any]]:
             assert reason["display"]  # cds-resp-4
         assert all(v not in (None, "", [], {}) for v in card.values()), card
     return list(cards)
+
+
+def real_app(ehr: MockEhr, tenant_ehr: MockEhr, tmp: Path) -> FastAPI:
+    """The deployed app (web.app.create_app) configured for the mock EHRs."""
+    from allguide.web.app import create_app
+    from allguide.web.settings import Settings
+
+    settings = Settings(
+        database_url=f"sqlite:///{tmp / 'allguide.db'}",
+        var_dir=tmp,
+        public_url=PUBLIC_URL,
+        cors_origins=(BROWSER_ORIGIN,),
+        ask_semantic=False,  # the hooks do not use the ask index: skip the embeddings
+        cds={
+            "issuers": [
+                ehr.issuer_settings(algorithms=["ES384", "RS384", "ES256"]),
+                tenant_ehr.issuer_settings(algorithms=["ES384"], tenants=["org-a"]),
+            ]
+        },
+    )
+    previous = os.environ.get("ALLGUIDE_CDS_FHIR_ALLOW_HTTP")
+    os.environ["ALLGUIDE_CDS_FHIR_ALLOW_HTTP"] = "1"  # the Medplum server is plain http
+    try:
+        return create_app(settings)
+    finally:
+        if previous is None:
+            os.environ.pop("ALLGUIDE_CDS_FHIR_ALLOW_HTTP", None)
+        else:
+            os.environ["ALLGUIDE_CDS_FHIR_ALLOW_HTTP"] = previous

@@ -8,7 +8,15 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from cds_helpers import PUBLIC_URL, assert_valid_cards, bare_app, cds_config, prefetch_for, url
+from cds_helpers import (
+    PUBLIC_URL,
+    assert_valid_cards,
+    bare_app,
+    cds_config,
+    prefetch_for,
+    real_app,
+    url,
+)
 from mock_ehr import MockEhr, bearer
 
 from allguide.cdshooks.config import ASYMMETRIC_ALGORITHMS, CdsConfigError, TrustedIssuer
@@ -107,6 +115,31 @@ async def test_replayed_jti_is_refused(client: httpx.AsyncClient, ehr: MockEhr) 
     assert await call(client, token) == 401
     # Same jti in a freshly signed token: still a replay.
     assert await call(client, ehr.token(AUD, jti=ehr_jti(token))) == 401
+
+
+async def test_a_token_replayed_to_another_worker_is_refused(
+    ehr: MockEhr, tenant_ehr: MockEhr, tmp_path: Any
+) -> None:
+    """Two app instances on one database stand for two worker processes: each has its
+    own in-memory replay cache, the database is what they share."""
+    workers = [real_app(ehr, tenant_ehr, tmp_path) for _ in range(2)]
+    token = ehr.token(AUD)
+    async with (
+        workers[0].router.lifespan_context(workers[0]),
+        workers[1].router.lifespan_context(workers[1]),
+    ):
+        statuses = []
+        for app in workers:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+                statuses.append(await call(client, token))
+                feedback = await client.post(
+                    f"{url(SERVICE)}/feedback",
+                    json={"feedback": []},
+                    headers=bearer(ehr.token(f"{url(SERVICE)}/feedback", jti=ehr_jti(token))),
+                )
+                statuses.append(feedback.status_code)
+    assert statuses == [200, 401, 401, 401]
 
 
 def ehr_jti(token: str) -> str:

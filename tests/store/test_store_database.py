@@ -16,6 +16,7 @@ TABLES = {
     "api_tokens",
     "audit_log",
     "cds_feedback",
+    "cds_seen_tokens",
     "content_files",
     "content_item_versions",
     "content_items",

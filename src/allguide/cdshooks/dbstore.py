@@ -5,25 +5,35 @@
   already stored; the ids of recent plans are remembered so that costs no query.
 - Feedback is stored per card uuid; the same entry sent again is recognised and not
   stored twice (clients may resend).
+- Accepted CDS Hooks tokens are recorded until they expire, so a token replayed to
+  another worker process is refused as well.
 - Every evaluation appends an audit entry (who called, which service, hookInstance, the
   card uuids and indicators, the content version); no patient data goes in it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
 from fastapi import Request
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from allguide.cdshooks.jwt import Caller
 from allguide.cdshooks.models import Card, FeedbackItem
-from allguide.cdshooks.store import feedback_payload
+from allguide.cdshooks.store import TokenReplayed, feedback_payload
 from allguide.patient.model import PatientInput
 from allguide.planning.plan import Plan
-from allguide.store import AuditLog, Database, FeedbackRepository, PlanRepository
+from allguide.store import (
+    AuditLog,
+    Database,
+    FeedbackRepository,
+    PlanRepository,
+    SeenTokenRepository,
+)
 from allguide.store.db import utc_now
 from allguide.web.deps import get_database
 from allguide.web.pages.storage import save_plan
@@ -33,6 +43,7 @@ from allguide.web.pages.storage import save_plan
 # `AuditLog.append` locks in the database: an advisory lock, or SQLite's write lock).
 _AUDIT_LOCK = threading.Lock()
 AUDIT_ATTEMPTS = 3
+PURGE_EVERY = dt.timedelta(minutes=1)  # expired token ids are dropped this often
 KNOWN_PLANS = 1024  # (input digest, content, engine version) -> stored plan id
 
 _PlanKey = tuple[str, str, str]
@@ -43,6 +54,7 @@ class DatabaseStore:
         self._db = db
         self._known: OrderedDict[_PlanKey, str] = OrderedDict()  # stored plans never change
         self._known_lock = threading.Lock()
+        self._next_purge = utc_now()
 
     def _database(self, request: Request) -> Database:
         return self._db if self._db is not None else get_database(request)
@@ -70,22 +82,39 @@ class DatabaseStore:
         return plan_id
 
     def save_feedback(
-        self, request: Request, service_id: str, item: FeedbackItem, caller: Caller
-    ) -> bool:
-        payload = feedback_payload(item)
+        self, request: Request, service_id: str, items: Sequence[FeedbackItem], caller: Caller
+    ) -> int:
+        new = 0
         with _AUDIT_LOCK, self._database(request).session() as session:
+            self._record_token(session, caller)
             repo = FeedbackRepository(session)
-            seen = repo.recent(service_id=service_id, card_uuid=item.card, limit=50)
-            if any(record.payload == payload for record in seen):
-                return False
-            repo.save(service_id, item.card, item.outcome, payload, utc_now())
-            AuditLog(session).append(
-                actor=_actor(caller),
-                action="cds.feedback",
-                target=f"cds-card:{item.card}",
-                details={"service": service_id, "outcome": item.outcome},
-            )
-        return True
+            for item in items:
+                payload = feedback_payload(item)
+                seen = repo.recent(service_id=service_id, card_uuid=item.card, limit=50)
+                if any(record.payload == payload for record in seen):
+                    continue
+                repo.save(service_id, item.card, item.outcome, payload, utc_now())
+                AuditLog(session).append(
+                    actor=_actor(caller),
+                    action="cds.feedback",
+                    target=f"cds-card:{item.card}",
+                    details={"service": service_id, "outcome": item.outcome},
+                )
+                new += 1
+        return new
+
+    def _record_token(self, session: Session, caller: Caller) -> None:
+        """Part of the caller's transaction: if the call fails, the token stays unused."""
+        if caller.iss is None or caller.jti is None or caller.keep_jti_until is None:
+            return  # development mode: no token
+        now = utc_now()
+        keep_until = dt.datetime.fromtimestamp(caller.keep_jti_until, dt.UTC)
+        tokens = SeenTokenRepository(session)
+        if not tokens.add_if_new(caller.iss, caller.jti, keep_until, now):
+            raise TokenReplayed(f"replayed jti {caller.jti!r} (issuer {caller.iss})")
+        if now >= self._next_purge:
+            tokens.purge(now)
+            self._next_purge = now + PURGE_EVERY
 
     def audit_evaluation(
         self,
@@ -107,6 +136,7 @@ class DatabaseStore:
         for attempt in range(AUDIT_ATTEMPTS):
             try:
                 with _AUDIT_LOCK, self._database(request).session() as session:
+                    self._record_token(session, caller)
                     AuditLog(session).append(
                         actor=_actor(caller),
                         action="cds.evaluate",

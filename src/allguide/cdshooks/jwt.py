@@ -64,13 +64,14 @@ class Caller:
     jti: str | None = None
     sub: str | None = None
     insecure: bool = False
+    keep_jti_until: float | None = None  # epoch seconds: exp + leeway
 
 
 class ReplayCache:
     """`jti` values already accepted, per issuer, kept until the token's `exp` (+ leeway).
 
-    In-memory, so it protects one process; several workers need a shared store (the
-    database) for the same guarantee across processes.
+    In-memory, so it protects one process; the hook store also records each token used,
+    in the database that the worker processes share (`HookStore`, `TokenReplayed`).
     """
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
@@ -255,7 +256,8 @@ class JwtVerifier:
             raise AuthError(401, f"jti must be a non-empty string (issuer {iss})")
         tenant = claims.get("tenant")
         _authorise(issuer, service_id, tenant if isinstance(tenant, str) else None)
-        if not self.replay.check_and_add(iss, jti, float(exp) + self.config.leeway_seconds):
+        keep_until = float(exp) + self.config.leeway_seconds
+        if not self.replay.check_and_add(iss, jti, keep_until):
             raise AuthError(401, f"replayed jti {jti!r} (issuer {iss})")
         sub = claims.get("sub")
         return Caller(
@@ -263,6 +265,7 @@ class JwtVerifier:
             tenant=tenant if isinstance(tenant, str) else None,
             jti=jti,
             sub=sub if isinstance(sub, str) else None,
+            keep_jti_until=keep_until,
         )
 
 

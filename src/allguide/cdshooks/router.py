@@ -42,7 +42,7 @@ from allguide.cdshooks.jwt import AuthError, Caller, JwtVerifier
 from allguide.cdshooks.models import CdsResponse, FeedbackRequest, HookRequest
 from allguide.cdshooks.orders import HookInputError
 from allguide.cdshooks.prefetch import PrefetchUnavailable, resolve_prefetch
-from allguide.cdshooks.store import HookStore, MemoryStore
+from allguide.cdshooks.store import HookStore, MemoryStore, TokenReplayed
 from allguide.knowledge.pack import ContentPack
 from allguide.patient.model import PatientInput
 from allguide.planning.plan import Plan
@@ -138,6 +138,8 @@ def create_router(
                     cards=cards.cards,
                     content_version=pack.version,
                 )
+            except TokenReplayed:
+                raise
             except Exception as exc:
                 raise _AuditFailed from exc
             return cards
@@ -153,6 +155,9 @@ def create_router(
                 cards = await run_in_threadpool(evaluate)
         except HookInputError as exc:
             return outcome(400, "invalid", str(exc))
+        except TokenReplayed as exc:
+            log.warning("CDS Hooks call refused (401): %s", exc)
+            return _unauthorized()
         except _AuditFailed:
             # Fail closed: no recommendation without an audit record.
             log.exception("audit append failed for %s; no guidance returned", service.id)
@@ -188,12 +193,13 @@ def create_router(
             return outcome(exc.status, "invalid", str(exc))
         except ValidationError as exc:
             return outcome(400, "invalid", _validation_text(exc))
-        new = 0
-        for item in body.feedback:
-            stored = await run_in_threadpool(
-                hook_store.save_feedback, request, service_id, item, caller
+        try:
+            new = await run_in_threadpool(
+                hook_store.save_feedback, request, service_id, body.feedback, caller
             )
-            new += int(stored)
+        except TokenReplayed as exc:
+            log.warning("CDS Hooks feedback refused (401): %s", exc)
+            return _unauthorized()
         log.info(
             "cds feedback %s: %d entr(ies), %d new, iss=%s",
             service_id,
@@ -243,10 +249,14 @@ async def _authenticate(
         )
     except AuthError as exc:
         if exc.status == 401:
-            return outcome(401, "login", "unauthorized", {"WWW-Authenticate": "Bearer"})
+            return _unauthorized()
         if exc.status == 403:
             return outcome(403, "forbidden", "forbidden")
         return outcome(503, "transient", "cannot verify the caller now; retry later")
+
+
+def _unauthorized() -> Response:
+    return outcome(401, "login", "unauthorized", {"WWW-Authenticate": "Bearer"})
 
 
 async def _read_json(request: Request) -> Any:

@@ -21,7 +21,16 @@ from allguide.patient.model import PatientInput
 from allguide.planning.plan import Plan
 
 
+class TokenReplayed(Exception):
+    """The caller's token was used before, possibly with another worker process (the
+    verifier's in-memory cache only sees its own process)."""
+
+
 class HookStore(Protocol):
+    """Where the service writes. Each write that follows a call (the evaluation's audit
+    entry, the feedback) also records the caller's token (`jti` per issuer) until it
+    expires, in the same transaction: a token buys one call, across all workers."""
+
     def writes_locally(self, request: Request) -> bool:
         """True when its writes are local (memory, an SQLite file): no round trips, so a
         hook is evaluated on the event loop instead of paying for a thread hop."""
@@ -30,9 +39,10 @@ class HookStore(Protocol):
         """Store the plan; its id (for the plan page link), or None if not stored."""
 
     def save_feedback(
-        self, request: Request, service_id: str, item: FeedbackItem, caller: Caller
-    ) -> bool:
-        """Store one feedback entry; False when the same entry was already stored."""
+        self, request: Request, service_id: str, items: Sequence[FeedbackItem], caller: Caller
+    ) -> int:
+        """Store the feedback entries of one call; returns how many were new (the same entry
+        sent again is not stored twice). Raises `TokenReplayed`: then nothing is stored."""
 
     def audit_evaluation(
         self,
@@ -44,7 +54,8 @@ class HookStore(Protocol):
         cards: Sequence[Card],
         content_version: str,
     ) -> None:
-        """Record that guidance was given (raises when it cannot: then none is given)."""
+        """Record that guidance was given (raises when it cannot: then none is given;
+        `TokenReplayed` when the caller's token was used before)."""
 
 
 def feedback_payload(item: FeedbackItem) -> dict[str, Any]:
@@ -79,17 +90,22 @@ class MemoryStore:
                 self.plans[plan_id] = (patient, plan)
         return plan_id
 
+    # One process: the verifier's own replay cache already refused replayed tokens.
+
     def save_feedback(
-        self, request: Request, service_id: str, item: FeedbackItem, caller: Caller
-    ) -> bool:
-        key = feedback_key(service_id, item)
+        self, request: Request, service_id: str, items: Sequence[FeedbackItem], caller: Caller
+    ) -> int:
+        new = 0
         with self._lock:
-            if key in self.feedback:
-                return False
-            if len(self.feedback) >= self._max:
-                raise RuntimeError("feedback store is full")
-            self.feedback[key] = (service_id, feedback_payload(item), caller.iss)
-        return True
+            for item in items:
+                key = feedback_key(service_id, item)
+                if key in self.feedback:
+                    continue
+                if len(self.feedback) >= self._max:
+                    raise RuntimeError("feedback store is full")
+                self.feedback[key] = (service_id, feedback_payload(item), caller.iss)
+                new += 1
+        return new
 
     def audit_evaluation(
         self,

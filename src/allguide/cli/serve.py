@@ -40,7 +40,7 @@ def serve(
         typer.Option(
             "--workers",
             help="Server processes (one per CPU core serves most; each holds the content "
-            "in memory). Rate limits and the CDS Hooks replay cache are per process.",
+            "in memory). Rate limits are counted per process.",
             min=1,
             max=64,
         ),

@@ -20,6 +20,7 @@ from allguide.store.records import (
     PlanRecord,
     UserRecord,
 )
+from allguide.store.tokens import SeenTokenRepository
 from allguide.store.users import UserError, UserRepository
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "NoContentError",
     "PlanRecord",
     "PlanRepository",
+    "SeenTokenRepository",
     "UserError",
     "UserRecord",
     "UserRepository",

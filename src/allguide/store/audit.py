@@ -17,9 +17,9 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from allguide.store.db import utc_now
@@ -93,6 +93,14 @@ class AuditLog:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    # Core statements built once: an append runs on every CDS Hooks call, and the ORM
+    # unit of work cost more than the write itself.
+    _TABLE = cast(Table, AuditEntry.__table__)
+    _HEAD = select(_TABLE.c.seq, _TABLE.c.hash).order_by(_TABLE.c.seq.desc()).limit(1)
+    _INSERT = insert(_TABLE)
+    _SQLITE_WRITE_LOCK = text("INSERT INTO audit_log (seq) SELECT 0 WHERE 0")
+    _PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+
     def append(
         self,
         *,
@@ -107,18 +115,17 @@ class AuditLog:
         _check_details(details)
         details_text = canonical_json(details)  # TypeError for values JSON cannot hold
         at = (now or utc_now()).astimezone(dt.UTC)  # both backends keep microseconds
-        dialect = self.session.get_bind().dialect.name
+        conn = self.session.connection()  # the caller's transaction
+        dialect = conn.dialect.name
         if dialect == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            conn.execute(self._PG_LOCK, {"k": _LOCK_KEY})
         elif dialect == "sqlite":
             # Take SQLite's write lock before reading the chain head: the driver begins a
             # transaction only at the first write, so without this another process (a
             # second uvicorn worker) could append the same seq between our read and insert.
             # A write statement that adds no row is enough to hold the lock.
-            self.session.execute(text("INSERT INTO audit_log (seq) SELECT 0 WHERE 0"))
-        last = self.session.execute(
-            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-        ).first()
+            conn.execute(self._SQLITE_WRITE_LOCK)
+        last = conn.execute(self._HEAD).first()
         seq = 1 if last is None else last.seq + 1
         prev_hash = GENESIS_HASH if last is None else last.hash
         digest = entry_hash(
@@ -130,19 +137,18 @@ class AuditLog:
             details=details_text,
             prev_hash=prev_hash,
         )
-        row = AuditEntry(
-            seq=seq,
-            at=at,
-            actor=actor,
-            action=action,
-            target=target,
-            details=details_text,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
-        self.session.add(row)
-        self.session.flush()
-        return _record(row)
+        values = {
+            "seq": seq,
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "details": details_text,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        }
+        conn.execute(self._INSERT, values)
+        return AuditRecord(**{**values, "details": json.loads(details_text)})
 
     def entries(
         self,

@@ -234,6 +234,17 @@ class CdsFeedback(Base):
     received_at: Mapped[dt.datetime]
 
 
+class CdsSeenToken(Base):
+    """A CDS Hooks JWT already accepted, kept until it expires: replay protection that
+    every worker process shares. The `jti` is kept as its SHA-256 (any length fits)."""
+
+    __tablename__ = "cds_seen_tokens"
+
+    issuer: Mapped[str] = mapped_column(String(512), primary_key=True)
+    jti_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    keep_until: Mapped[dt.datetime] = mapped_column(index=True)
+
+
 # --------------------------------------------------------------------------- audit
 
 
