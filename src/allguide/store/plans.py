@@ -12,15 +12,16 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from allguide.store.db import utc_now
 from allguide.store.models import StoredPlan
 from allguide.store.records import PlanRecord
 
+_PLANS = cast(Table, StoredPlan.__table__)
 PLAN_ID_BYTES = 12  # 16 url-safe characters: unguessable, short enough for a link
 
 
@@ -81,8 +82,8 @@ class PlanRepository:
         work per plan."""
         created_at = created_at or utc_now()
         ids = [new_plan_id() for _ in plans]
-        self.session.execute(
-            insert(StoredPlan),
+        self.session.connection().execute(  # Core: no ORM bookkeeping for rows never loaded
+            insert(_PLANS),
             [
                 {
                     "id": plan_id,
