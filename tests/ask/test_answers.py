@@ -63,8 +63,13 @@ def test_every_point_is_content_text_with_its_own_citations(
     assert answer.bottom_line_citations == first.citations
 
 
-def test_citations_are_numbered_in_order_of_first_use(pack: ContentPack, index: AskIndex) -> None:
-    answer = ask(pack, index, "What is the initial treatment for ALL?")
+@pytest.mark.parametrize(
+    ("question", "audience"), [*QUESTIONS, ("What are the treatments for ALL?", "patient")]
+)
+def test_citations_are_numbered_in_order_of_first_use(
+    pack: ContentPack, index: AskIndex, question: str, audience: str
+) -> None:
+    answer = ask(pack, index, question, audience)
     seen: list[int] = []
     for n in answer.bottom_line_citations + [
         n for s in answer.sections for p in s.points for n in p.citations
@@ -281,3 +286,18 @@ def test_weak_semantic_matches_do_not_outvote_the_words(pack: ContentPack, index
     answer = ask(pack, index, "Why so many spinal taps?")
     assert answer.sections[0].points[0].source.id != "stmt.cns.traumatic_tap"
     assert "stmt.cns.prophylaxis_all" in [p.source.id for s in answer.sections for p in s.points]
+
+
+@pytest.mark.parametrize(
+    "question", ["What are the treatments for ALL?", "What is the initial treatment for ALL?"]
+)
+def test_a_general_treatment_question_gets_the_overview(
+    pack: ContentPack, index: AskIndex, question: str
+) -> None:
+    """ "Treatment" alone reads as the initial-treatment overview, and items for a subgroup
+    the question did not name (T-ALL, Down syndrome, infants) do not crowd it out."""
+    answer = ask(pack, index, question)
+    ids = [p.source.id for s in answer.sections for p in s.points]
+    assert ids[0] == "stmt.overview.backbone", ids
+    assert {"stmt.overview.phases", "stmt.overview.risk_adapted"} <= set(ids)
+    assert not {"stmt.consolidation.nelarabine_t_all", "stmt.risk.down_syndrome"} & set(ids)

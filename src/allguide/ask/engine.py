@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allguide.ask.compose import Composer, item_text, lookup, opening
+from allguide.ask.compose import Composer, Item, item_text, lookup, opening
 from allguide.ask.followups import (
     DEFAULT_TOPICS,
     FOR_THIS_PATIENT,
@@ -370,12 +370,17 @@ class _Asker:
                     points=[composer.point(lookup(self.pack, d.kind, d.id)) for d in patient_docs],
                 )
             )
-        grouped: dict[str, list[Point]] = {}
+        # Grouped by section first, then made into points in the order shown, so that
+        # citations are numbered in order of first use on the page.
+        grouped: dict[str, list[Item]] = {}
         for d in rest:
             item = lookup(self.pack, d.kind, d.id)
             head = item.section if isinstance(item, Statement) else heading(d.kind, self.audience)
-            grouped.setdefault(head, []).append(composer.point(item))
-        sections.extend(Section(heading=h, points=pts) for h, pts in grouped.items())
+            grouped.setdefault(head, []).append(item)
+        sections.extend(
+            Section(heading=h, points=[composer.point(item) for item in items])
+            for h, items in grouped.items()
+        )
         if excluded_docs:
             sections.append(
                 Section(

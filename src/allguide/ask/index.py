@@ -77,6 +77,8 @@ DRUG_CLASS_CONCEPTS = frozenset(
     {"steroid", "tki", "anthracycline", "asparaginase", "antimicrobial", "blinatumomab_class"}
 )
 # Query weights of a concept token and of each word of the phrase that named it.
+# Concepts that only name the disease: they say what a question is about, not its topic.
+ALL_NAMES = frozenset({"all", "leukemia"})
 CONCEPT_WEIGHT = 0.75
 CONCEPT_WORD_WEIGHT = 0.5
 # Weight of a related concept added to a question ("initial treatment" -> induction).
@@ -373,6 +375,9 @@ class AskIndex:
                 tokens.append(t)
         matches: list[Match] = self.concepts.find(tokens)
         concepts = {label for m in matches for label in m.labels}
+        topic = concepts - ALL_NAMES
+        if len(topic) == 1 and (meant := lang.alone_means.get(next(iter(topic)))):
+            concepts.add(meant)  # "How is ALL treated?" asks for the treatment overview
         finding = lang.facets(text, tokens, self.population_for_age)
         in_concept = {i for m in matches for i in range(m.start, m.end)}
         terms: dict[str, float] = defaultdict(float)

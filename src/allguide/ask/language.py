@@ -278,6 +278,9 @@ class Language:
         )
         self.weak_concepts: frozenset[str] = frozenset(data["weak_concepts"])
         self.filler_concepts: frozenset[str] = frozenset(data["filler_concepts"])
+        self.alone_means: dict[str, str] = {
+            str(k): str(v) for k, v in data.get("alone_means", {}).items()
+        }
         self.concepts = self.matcher()
         self.broader: dict[str, set[str]] = {}
         self.related: dict[str, set[str]] = {}
