@@ -24,6 +24,7 @@ TABLES = {
     "content_versions",
     "conversations",
     "plans",
+    "user_sessions",
     "users",
 }
 

@@ -69,3 +69,30 @@ def test_api_tokens_are_shown_once_and_stored_hashed(empty_db: Database) -> None
         assert [t.revoked_at is not None for t in users.tokens("rita")] == [True]
     with empty_db.session() as s, pytest.raises(UserError, match="no user 'ghost'"):
         UserRepository(s).issue_token("ghost")
+
+
+def test_browser_sessions_open_close_and_expire(empty_db: Database) -> None:
+    import datetime as dt
+
+    from allguide.store.models import UserSession
+
+    t0 = dt.datetime(2026, 11, 22, 8, 0, tzinfo=dt.UTC)
+    day = dt.timedelta(hours=24)
+    with empty_db.session() as s:
+        users = UserRepository(s)
+        alice = users.add("alice", PASSWORD, "author")
+        bob = users.add("bob", PASSWORD, "reviewer")
+        first = users.open_session(alice.id, now=t0)
+        second = users.open_session(alice.id, now=t0 + dt.timedelta(hours=1))
+        stored = set(s.scalars(select(UserSession.id_sha256)))
+        assert stored == {hashlib.sha256(x.encode()).hexdigest() for x in (first, second)}
+    with empty_db.session() as s:
+        users = UserRepository(s)
+        assert users.session_is_open(first, alice.id)
+        assert not users.session_is_open(first, bob.id)  # a session belongs to one user
+        assert users.close_session(first) and not users.close_session(first)
+        assert not users.session_is_open(first, alice.id)
+        assert users.session_is_open(second, alice.id)  # other sessions stay open
+        # opening a session drops those older than the absolute timeout
+        users.open_session(bob.id, now=t0 + day + dt.timedelta(hours=2), max_age=day)
+        assert not users.session_is_open(second, alice.id)

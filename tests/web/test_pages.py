@@ -592,6 +592,25 @@ def test_login_redirects_only_within_the_site(client: TestClient) -> None:
     assert response.headers["location"] == "/editor"
 
 
+def test_signing_out_ends_the_session_on_the_server(site: Api) -> None:
+    """A copy of the session cookie taken before signing out no longer signs anyone in."""
+    browser = TestClient(site.app, base_url="https://testserver")
+    assert login(browser, "alice").status_code == 303
+    assert get(browser, "/editor").status_code == 200
+    copied = dict(browser.cookies)
+    assert post(browser, "/logout", {}, csrf_from="/editor").status_code == 303
+    assert get(browser, "/editor").status_code == 303  # this browser: signed out
+
+    thief = TestClient(site.app, base_url="https://testserver", cookies=copied)
+    response = get(thief, "/editor")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+
+    other = TestClient(site.app, base_url="https://testserver")  # a second device of alice
+    assert login(other, "alice").status_code == 303
+    assert get(other, "/editor").status_code == 200  # unaffected by the first sign-out
+
+
 STMT = "stmt.trials.finding"
 ITEM = f"/editor/items/statements/{STMT}"
 

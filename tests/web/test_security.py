@@ -36,7 +36,7 @@ def _test_routes() -> APIRouter:
 
     @router.post("/login", dependencies=[Depends(limit_login), Depends(verify_csrf)])
     def login(request: Request) -> dict[str, bool]:
-        start_session(request, 1)
+        start_session(request, 1, "test-session")
         return {"ok": True}
 
     @router.get("/boom")
@@ -199,14 +199,14 @@ def test_logs_hold_no_patient_data(api: Api, caplog: pytest.LogCaptureFixture) -
 
 def test_session_idle_and_absolute_timeouts(fresh_settings: Settings) -> None:
     request = StarletteRequest({"type": "http", "session": {}, "headers": []})
-    start_session(request, 7, now=1_000)
+    start_session(request, 7, "s1", now=1_000)
     assert session_user_id(request, fresh_settings, now=1_000 + 60) == "7"
     idle = fresh_settings.session_idle_minutes * 60
     assert session_user_id(request, fresh_settings, now=1_060 + idle - 1) == "7"
     assert session_user_id(request, fresh_settings, now=1_060 + 2 * idle) is None
     assert request.session == {}  # cleared
 
-    start_session(request, 7, now=0)
+    start_session(request, 7, "s2", now=0)
     t = 0
     limit = fresh_settings.session_max_hours * 3600
     while t + 600 < limit:  # active all day: the idle window keeps sliding

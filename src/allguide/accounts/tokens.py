@@ -1,6 +1,6 @@
-"""API tokens: random secrets shown once; only their SHA-256 is stored.
+"""API tokens and browser session ids: random secrets; only their SHA-256 is stored.
 
-A token has 256 bits of randomness, so a fast unsalted hash is enough to make a stolen
+Each has 256 bits of randomness, so a fast unsalted hash is enough to make a stolen
 database useless for authentication (no dictionary to attack), and lookup stays one
 indexed equality query.
 """
@@ -18,6 +18,12 @@ def new_token() -> tuple[str, str]:
     """(plaintext token to show once, hash to store)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
     return token, hash_token(token)
+
+
+def new_session_id() -> tuple[str, str]:
+    """(id for the signed session cookie, hash to store)."""
+    session_id = secrets.token_urlsafe(_TOKEN_BYTES)
+    return session_id, hash_token(session_id)
 
 
 def hash_token(token: str) -> str:

@@ -105,6 +105,17 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
+class UserSession(Base):
+    """A signed-in browser session. The cookie carries a random id; only its SHA-256 is
+    stored. Signing out deletes the row, so a copy of the cookie stops working too."""
+
+    __tablename__ = "user_sessions"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
 # --------------------------------------------------------------------------- content
 
 

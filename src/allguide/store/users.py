@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,9 +18,9 @@ from allguide.accounts.passwords import (
     verify_password,
 )
 from allguide.accounts.roles import Role, parse_role
-from allguide.accounts.tokens import hash_token, new_token
+from allguide.accounts.tokens import hash_token, new_session_id, new_token
 from allguide.store.db import utc_now
-from allguide.store.models import ApiToken, User
+from allguide.store.models import ApiToken, User, UserSession
 from allguide.store.records import ApiTokenRecord, UserRecord
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -164,6 +164,32 @@ class UserRepository:
         return True
 
     # ------------------------------------------------------------------ internals
+
+    # --- browser sessions (the signed cookie holds the id; the database says it is open)
+
+    def open_session(
+        self, user_id: int, *, now: dt.datetime | None = None, max_age: dt.timedelta | None = None
+    ) -> str:
+        """A new session id for the user's cookie. Sessions older than `max_age` (expired
+        by the cookie's own absolute timeout anyway) are dropped on the way."""
+        now = now or utc_now()
+        if max_age is not None:
+            self.session.execute(delete(UserSession).where(UserSession.created_at < now - max_age))
+        session_id, digest = new_session_id()
+        self.session.add(UserSession(id_sha256=digest, user_id=user_id, created_at=now))
+        self.session.flush()
+        return session_id
+
+    def session_is_open(self, session_id: str, user_id: int) -> bool:
+        row = self.session.get(UserSession, hash_token(session_id))
+        return row is not None and row.user_id == user_id
+
+    def close_session(self, session_id: str) -> bool:
+        """End one session (sign out); False when it was not open."""
+        result = self.session.execute(
+            delete(UserSession).where(UserSession.id_sha256 == hash_token(session_id))
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def _user(self, username: str) -> User | None:
         return self.session.scalars(select(User).where(User.username == username)).first()

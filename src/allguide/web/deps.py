@@ -27,7 +27,7 @@ from allguide.knowledge.pack import ContentPack
 from allguide.store import Database, UserRecord, UserRepository
 from allguide.web.errors import Forbidden, Unauthorized
 from allguide.web.middleware import route_template
-from allguide.web.security import end_session, session_user_id
+from allguide.web.security import end_session, session_id, session_user_id
 from allguide.web.settings import Settings
 from allguide.web.state import ContentState, Served
 
@@ -111,7 +111,7 @@ def current_user(request: Request, db: DbSession) -> UserRecord | None:
     uid = None if token is not None else session_user_id(request, request.app.state.settings)
     if token is None and (uid is None or not uid.isdigit()):
         return None
-    return _remember(request, token, _lookup_user(db, token, uid))
+    return _remember(request, token, _lookup_user(db, token, uid, session_id(request)))
 
 
 async def optional_user(request: Request) -> UserRecord | None:
@@ -125,19 +125,26 @@ async def optional_user(request: Request) -> UserRecord | None:
     if token is None and (uid is None or not uid.isdigit()):
         return None
 
+    sid = session_id(request)
+
     def lookup() -> UserRecord | None:
         with get_database(request).session() as session:
-            return _lookup_user(session, token, uid)
+            return _lookup_user(session, token, uid, sid)
 
     return _remember(request, token, await run_in_threadpool(lookup))
 
 
-def _lookup_user(db: Session, token: str | None, uid: str | None) -> UserRecord | None:
+def _lookup_user(
+    db: Session, token: str | None, uid: str | None, sid: str | None
+) -> UserRecord | None:
     users = UserRepository(db)
     if token is not None:
         return users.user_for_token(token)
     user = users.get_by_id(int(uid or 0))
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    # A signed cookie alone is not enough: its session must still be open (not signed out).
+    return user if sid is not None and users.session_is_open(sid, user.id) else None
 
 
 def _remember(request: Request, token: str | None, user: UserRecord | None) -> UserRecord | None:
@@ -145,7 +152,7 @@ def _remember(request: Request, token: str | None, user: UserRecord | None) -> U
         if token is not None:
             log.warning("rejected API token: %s %s", request.method, _route(request))
             raise Unauthorized("invalid or revoked API token")
-        end_session(request)  # the account was disabled or removed: its sessions end
+        end_session(request)  # signed out elsewhere, or the account was disabled or removed
         return None
     request.state.user = user
     return user

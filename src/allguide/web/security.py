@@ -37,6 +37,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 SESSION_USER = "uid"
 SESSION_LOGIN_AT = "login_at"
 SESSION_SEEN_AT = "seen_at"
+SESSION_ID = "sid"  # the server-side session (store.UserRepository.open_session)
 SEEN_REFRESH_SECONDS = 60  # re-sign the cookie at most once a minute to slide the idle window
 
 
@@ -103,13 +104,17 @@ async def verify_csrf(request: Request) -> None:
 # --- sessions ---------------------------------------------------------------------------------
 
 
-def start_session(request: Request, user_id: str | int, *, now: float | None = None) -> None:
-    """Log a user in: replace the whole session, so any token planted before login is gone."""
+def start_session(
+    request: Request, user_id: str | int, session_id: str, *, now: float | None = None
+) -> None:
+    """Log a user in: replace the whole session, so any token planted before login is gone.
+    `session_id` names the server-side session that signing out deletes."""
     stamp = int(time.time() if now is None else now)
     request.session.clear()
     request.session.update(
         {
             SESSION_USER: str(user_id),
+            SESSION_ID: session_id,
             SESSION_LOGIN_AT: stamp,
             SESSION_SEEN_AT: stamp,
             CSRF_SESSION_KEY: secrets.token_urlsafe(32),
@@ -119,6 +124,14 @@ def start_session(request: Request, user_id: str | int, *, now: float | None = N
 
 def end_session(request: Request) -> None:
     request.session.clear()
+
+
+def session_id(request: Request) -> str | None:
+    """The server-side session id in the cookie, if any."""
+    if "session" not in request.scope:
+        return None
+    value = request.session.get(SESSION_ID)
+    return value if isinstance(value, str) and value else None
 
 
 def session_user_id(

@@ -121,8 +121,8 @@ async def login(request: Request, db: Db) -> Response:
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
-def logout(request: Request) -> Response:
-    sign_out(request)
+def logout(request: Request, db: Db) -> Response:
+    sign_out(request, db)
     return RedirectResponse("/", status_code=303)
 
 

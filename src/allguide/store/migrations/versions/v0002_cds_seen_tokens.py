@@ -26,11 +26,11 @@ def upgrade() -> None:
         sa.Column("issuer", sa.String(512), nullable=False),
         sa.Column("jti_sha256", sa.String(64), nullable=False),
         sa.Column("keep_until", UTC, nullable=False),
-        sa.PrimaryKeyConstraint("issuer", "jti_sha256"),
+        sa.PrimaryKeyConstraint("issuer", "jti_sha256", name=op.f("pk_cds_seen_tokens")),
     )
-    op.create_index("ix_cds_seen_tokens_keep_until", "cds_seen_tokens", ["keep_until"])
+    op.create_index(op.f("ix_cds_seen_tokens_keep_until"), "cds_seen_tokens", ["keep_until"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_cds_seen_tokens_keep_until", table_name="cds_seen_tokens")
+    op.drop_index(op.f("ix_cds_seen_tokens_keep_until"), table_name="cds_seen_tokens")
     op.drop_table("cds_seen_tokens")
