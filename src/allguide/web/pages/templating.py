@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from allguide.render.formatting import PHASE_TITLES, day_runs
 from allguide.render.formatting import amount_text as amount
-from allguide.render.formatting import day_runs
 from allguide.render.formatting import given_dose as dose_text
 from allguide.render.formatting import number as num
 from allguide.web.security import csrf_token
@@ -41,15 +41,6 @@ REVIEW_STEPS = (
     ("approved", "Approved"),
 )
 
-PHASE_TITLES = {
-    "prephase": "Prephase",
-    "induction": "Induction",
-    "cns": "CNS-directed therapy",
-    "supportive": "Supportive care",
-    "consolidation": "Consolidation",
-    "maintenance": "Maintenance",
-    "transplant": "Transplant",
-}
 ROUTE_LABELS = {
     "iv": "IV",
     "im": "IM",
