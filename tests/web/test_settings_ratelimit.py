@@ -78,6 +78,22 @@ def test_rate_limit_text_round_trips() -> None:
         assert str(RateLimit.parse(text)) == text
 
 
+def test_login_limit_is_split_between_workers(tmp_path: Path) -> None:
+    """N workers keep N sets of counters: each gets its share, so N together allow no more
+    login attempts than the setting (and every worker at least one)."""
+    five = RateLimit.parse("5/minute")
+    assert five.share(1) == five
+    assert five.share(2) == RateLimit(requests=2, period_seconds=60)
+    assert five.share(8) == RateLimit(requests=1, period_seconds=60)
+    assert RateLimit.parse("off").share(4) == RateLimit.parse("off")
+    settings = Settings.from_env({"ALLGUIDE_VAR_DIR": str(tmp_path), "ALLGUIDE_WORKERS": "2"})
+    from allguide.web.security import RateLimiters
+
+    limiters = RateLimiters(settings)
+    assert limiters.login.limit.requests == 2
+    assert limiters.write.limit == settings.rate_limit_write  # writes keep the full limit
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 100.0

@@ -40,7 +40,7 @@ def serve(
         typer.Option(
             "--workers",
             help="Server processes (one per CPU core serves most; each holds the content "
-            "in memory). Rate limits are counted per process.",
+            "in memory). The login rate limit is split between them.",
             min=1,
             max=64,
         ),
@@ -122,6 +122,7 @@ def _serve_workers(settings: Any, workers: int, common: dict[str, Any]) -> None:
         _report(exc)
     db.dispose()
     _settings_to_environment(settings)
+    os.environ["ALLGUIDE_WORKERS"] = str(workers)  # each worker takes its share of limits
     config = uvicorn.Config(
         "allguide.web.app:app_from_env", factory=True, lifespan="on", workers=workers, **common
     )

@@ -1,8 +1,9 @@
 """A small in-process token bucket, keyed by client address and bucket name.
 
 Enough for one server process (the default deployment); several workers each keep their
-own buckets, so the effective limit is per worker. Buckets refill continuously; a denied
-request learns how many seconds until one token is back (`Retry-After`).
+own buckets (the login limit is split between them: `RateLimit.share`). Buckets refill
+continuously; a denied request learns how many seconds until one token is back
+(`Retry-After`).
 """
 
 from __future__ import annotations

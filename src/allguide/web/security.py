@@ -169,7 +169,9 @@ class RateLimiters:
     """The app's buckets; kept in `app.state.rate_limiters`."""
 
     def __init__(self, settings: Settings) -> None:
-        self.login = TokenBuckets(settings.rate_limit_login)
+        # Login guesses are the limit that matters across workers: each takes its share.
+        # Writes keep the full limit per worker (an API client stays on one connection).
+        self.login = TokenBuckets(settings.rate_limit_login.share(settings.workers))
         self.write = TokenBuckets(settings.rate_limit_write)
 
     def reset(self) -> None:

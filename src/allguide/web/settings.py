@@ -21,6 +21,7 @@ switched on explicitly and log a warning.
 | ALLGUIDE_CDS_INSECURE_DEV       | false                        |
 | ALLGUIDE_CORS_ORIGINS           | (none) for CDS Hooks clients |
 | ALLGUIDE_ASK_SEMANTIC           | true                         |
+| ALLGUIDE_WORKERS                | 1 (set by `serve --workers`) |
 """
 
 from __future__ import annotations
@@ -77,6 +78,14 @@ class RateLimit(BaseModel):
             raise ValueError(f"'{text}': expected N/second, N/minute, N/hour or off")
         return cls(requests=int(match[1]), period_seconds=_PERIODS[match[2]])
 
+    def share(self, parts: int) -> RateLimit:
+        """This limit split between `parts` processes (each keeps at least one request)."""
+        if not self.enabled or parts <= 1:
+            return self
+        return RateLimit(
+            requests=max(1, self.requests // parts), period_seconds=self.period_seconds
+        )
+
     def __str__(self) -> str:
         if not self.enabled:
             return "off"
@@ -119,6 +128,9 @@ class Settings(BaseModel):
     session_max_hours: int = Field(default=8, gt=0)
     rate_limit_login: RateLimit = RateLimit(requests=5, period_seconds=60)
     rate_limit_write: RateLimit = RateLimit(requests=60, period_seconds=60)
+    # Server processes sharing the port. The login limit is split between them (counters
+    # are per process), so that spreading guesses over workers gains an attacker nothing.
+    workers: int = Field(default=1, ge=1, le=64)
     # External base URL (e.g. https://allguide.example.org); used for absolute links and
     # as the audience of CDS Hooks JWTs. Never derived from the Host header.
     public_url: str | None = None
@@ -157,6 +169,7 @@ class Settings(BaseModel):
         text("ALLGUIDE_PUBLIC_URL", "public_url")
         text("ALLGUIDE_SESSION_IDLE_MINUTES", "session_idle_minutes")
         text("ALLGUIDE_SESSION_MAX_HOURS", "session_max_hours")
+        text("ALLGUIDE_WORKERS", "workers")
         for var, key in (
             ("ALLGUIDE_SECURE_COOKIES", "secure_cookies"),
             ("ALLGUIDE_ASK_SEMANTIC", "ask_semantic"),
