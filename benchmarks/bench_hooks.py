@@ -61,10 +61,10 @@ def server_env(ehr: MockEhr, port: int, tmp: Path) -> dict[str, str]:
 def prepare_database(env: dict[str, str]) -> None:
     """Migrate and import the content once, before the workers start (several workers
     starting on an empty SQLite database would all try to import it)."""
-    from allguide.web.app import prepare
+    from allguide.web.app import prepare_database
     from allguide.web.settings import Settings
 
-    db, _ = prepare(Settings.from_env(env))
+    db = prepare_database(Settings.from_env(env))
     db.dispose()
 
 

@@ -114,10 +114,10 @@ def _serve_workers(settings: Any, workers: int, common: dict[str, Any]) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from allguide.web.app import StartupError, prepare
+    from allguide.web.app import StartupError, prepare_database
 
     try:
-        db, _ = prepare(settings)
+        db = prepare_database(settings)
     except StartupError as exc:
         _report(exc)
     db.dispose()

@@ -112,8 +112,9 @@ def check_content_dir(settings: Settings, today: dt.date) -> None:
         )
 
 
-def prepare(settings: Settings) -> tuple[Database, ContentState]:
-    """Everything start-up does before serving (blocking; run in a thread)."""
+def prepare_database(settings: Settings) -> Database:
+    """Content check, migrations and the first-start import: what must happen once before
+    serving, also when several workers will serve (`allguide serve --workers`)."""
     today = dt.datetime.now(dt.UTC).date()
     check_content_dir(settings, today)
     try:
@@ -127,13 +128,23 @@ def prepare(settings: Settings) -> tuple[Database, ContentState]:
             imported = ContentRepository(session).import_pack_if_empty(
                 settings.content_dir, required=engine_requirements()
             )
-        if imported is not None:
-            log.info(
-                "first start: imported %d content items from %s (content version %s)",
-                imported.item_count,
-                settings.content_dir,
-                imported.digest,
-            )
+    except ContentError as exc:
+        db.dispose()
+        raise StartupError("the content pack cannot be imported", exc.problems) from None
+    if imported is not None:
+        log.info(
+            "first start: imported %d content items from %s (content version %s)",
+            imported.item_count,
+            settings.content_dir,
+            imported.digest,
+        )
+    return db
+
+
+def prepare(settings: Settings) -> tuple[Database, ContentState]:
+    """Everything start-up does before serving (blocking; run in a thread)."""
+    db = prepare_database(settings)
+    try:
         state = ContentState(db, semantic=settings.ask_semantic, cache_dir=str(settings.cache_dir))
         served = state.load()
     except ContentError as exc:
