@@ -140,7 +140,7 @@ def test_review_status_is_the_weakest_item_and_never_hidden(
         ('Translate "good morning" into Spanish.', "not_about_all"),
         ("Can my landlord evict me while I am in the hospital for chemo?", "not_found"),
         # About ALL, but the content has no item on it: no answer rather than a loose one.
-        ("What are the symptoms of ALL?", "not_found"),
+        ("What is tisagenlecleucel used for in ALL?", "not_found"),
     ],
 )
 def test_out_of_scope_questions_are_declined_kindly(
@@ -301,3 +301,27 @@ def test_a_general_treatment_question_gets_the_overview(
     assert ids[0] == "stmt.overview.backbone", ids
     assert {"stmt.overview.phases", "stmt.overview.risk_adapted"} <= set(ids)
     assert not {"stmt.consolidation.nelarabine_t_all", "stmt.risk.down_syndrome"} & set(ids)
+
+
+@pytest.mark.parametrize(
+    ("question", "audience", "lead"),
+    [
+        ("What are the symptoms of ALL?", "patient", "stmt.about.symptoms"),
+        ("How is ALL diagnosed?", "clinician", "stmt.about.diagnosis"),
+        ("Will my daughter with ALL be cured?", "patient", "stmt.about.outlook_children"),
+        ("Why does vincristine make his fingers tingle?", "patient", None),
+    ],
+)
+def test_questions_on_symptoms_diagnosis_outlook_and_side_effects_are_answered(
+    pack: ContentPack, index: AskIndex, question: str, audience: str, lead: str | None
+) -> None:
+    answer = ask(pack, index, question, audience)
+    assert answer.in_scope, question
+    ids = [p.source.id for s in answer.sections for p in s.points]
+    if lead:
+        assert ids[0] == lead, ids
+    else:
+        assert {
+            "stmt.side_effects.vincristine_nerves",
+            "stmt.side_effects.vincristine_mechanism",
+        } & set(ids), ids
