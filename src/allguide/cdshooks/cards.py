@@ -32,6 +32,7 @@ from allguide.cdshooks.orders import OrderSource, corrected_request
 from allguide.knowledge.pack import ContentPack
 from allguide.planning.engine import DISCLAIMER, format_reference, reference_url
 from allguide.planning.plan import Plan
+from allguide.render.formatting import route_label
 from allguide.safety import ORDER_CHECK_DISCLAIMER, Finding, SuggestedOrder
 
 SOURCE_LABEL = "allguide ALL guidance"
@@ -53,7 +54,6 @@ _SPACE = re.compile(r"\s+")
 # Enough to stop emphasis, code, links, images, tables and raw HTML: with `[` and `]`
 # escaped, parentheses and `!` cannot form a link or an image.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
-ROUTE_WORDS = {"iv": "IV", "im": "IM", "sc": "SC", "po": "oral"}
 
 
 def new_uuid() -> str:
@@ -286,7 +286,7 @@ def suggestion_text(s: SuggestedOrder, drug_name: str) -> str:
     per_day = f", {s.per_day} times a day" if s.per_day > 1 else ""
     days = ", ".join(str(d) for d in s.days[:10]) + (" …" if len(s.days) > 10 else "")
     dose = f"{s.dose.amount.normalize():f} {s.dose.unit}"
-    route = ROUTE_WORDS.get(s.route, s.route)
+    route = route_label(s.route)
     return f"{drug_name} {dose} {route}{per_day}, day(s) {days}"
 
 

@@ -22,8 +22,8 @@ from pydantic import ValidationError
 
 from allguide.fhir.intake import FhirProblem
 from allguide.fhir.mapping import mapping_table
-from allguide.fhir.orders import orders_from_fhir
-from allguide.fhir.resources import MedicationRequest, parse_when
+from allguide.fhir.orders import earliest_date, orders_from_fhir
+from allguide.fhir.resources import MedicationRequest
 from allguide.knowledge.pack import ContentPack
 from allguide.safety import OrderSet, SuggestedOrder
 
@@ -155,21 +155,13 @@ def _trace(
 
 def _earliest_date(requests: list[dict[str, Any]]) -> dt.date | None:
     """Day 1 of the set, as `orders_from_fhir` computes it for the whole set."""
-    dates: list[dt.date] = []
+    valid = []
     for resource in requests:
         try:
-            request = MedicationRequest.model_validate(resource)
+            valid.append(MedicationRequest.model_validate(resource))
         except ValidationError:
             continue
-        for dosage in request.dosageInstruction:
-            timing = dosage.timing
-            if timing is None:
-                continue
-            dates += [w.day for e in timing.event if (w := parse_when(e)) is not None]
-            bounds = timing.repeat.boundsPeriod if timing.repeat else None
-            if bounds is not None and (w := parse_when(bounds.start)) is not None:
-                dates.append(w.day)
-    return min(dates) if dates else None
+    return earliest_date(valid)
 
 
 # ----------------------------------------------------------------------- corrected order

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -70,6 +71,21 @@ def orders_from_fhir(
     return _Reader(pack, start).run(medication_requests_or_bundle, phase)
 
 
+def earliest_date(requests: Iterable[MedicationRequest]) -> dt.date | None:
+    """Day 1 of an order set: the first date any of its requests is timed for."""
+    dates: list[dt.date] = []
+    for request in requests:
+        for dosage in request.dosageInstruction:
+            timing = dosage.timing
+            if timing is None:
+                continue
+            dates += [w.day for e in timing.event if (w := parse_when(e)) is not None]
+            bounds = timing.repeat.boundsPeriod if timing.repeat else None
+            if bounds is not None and (w := parse_when(bounds.start)) is not None:
+                dates.append(w.day)
+    return min(dates) if dates else None
+
+
 class _Reader:
     def __init__(self, pack: ContentPack, start: dt.date | None) -> None:
         self.pack = pack
@@ -111,7 +127,7 @@ class _Reader:
                 continue
             requests.append(_Read(raw, request))
         if self.start is None:
-            self.start = self._earliest_date(requests)
+            self.start = earliest_date(read.request for read in requests)
         orders: list[Order] = []
         for read in requests:
             orders += self._orders(read)
@@ -124,19 +140,6 @@ class _Reader:
             )
         order = {"error": 0, "warning": 1, "info": 2}
         return order_set, sorted(self.problems, key=lambda p: order[p.severity])
-
-    def _earliest_date(self, requests: list[_Read]) -> dt.date | None:
-        dates: list[dt.date] = []
-        for read in requests:
-            for dosage in read.request.dosageInstruction:
-                timing = dosage.timing
-                if timing is None:
-                    continue
-                dates += [w.day for e in timing.event if (w := parse_when(e)) is not None]
-                bounds = timing.repeat.boundsPeriod if timing.repeat else None
-                if bounds is not None and (w := parse_when(bounds.start)) is not None:
-                    dates.append(w.day)
-        return min(dates) if dates else None
 
     # ------------------------------------------------------------------ one request
 

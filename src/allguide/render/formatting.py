@@ -17,6 +17,20 @@ PHASE_TITLES = {
     "transplant": "Transplant",
 }
 
+# How a route is written for readers (the pack's ids are lowercase codes).
+ROUTE_LABELS = {
+    "iv": "IV",
+    "im": "IM",
+    "sc": "SC",
+    "po": "oral",
+    "intrathecal": "intrathecal",
+    "intraventricular": "intraventricular",
+}
+
+
+def route_label(route: str) -> str:
+    return ROUTE_LABELS.get(route, route)
+
 
 def number(value: Decimal | int | float | None) -> str:
     """Decimal without trailing zeros or exponent: 4.10 → 4.1, 1E+1 → 10; None → '—'."""

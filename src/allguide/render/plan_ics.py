@@ -14,16 +14,10 @@ import hashlib
 from icalendar import Calendar, Event
 
 from allguide.planning.plan import CalendarDay, CalendarItem, Plan
+from allguide.render.formatting import ROUTE_LABELS
 
 PRODID = "-//allguide//ALL treatment plan//EN"
-_ROUTES = {
-    "iv": "IV",
-    "im": "IM",
-    "sc": "SC",
-    "po": "by mouth",
-    "intrathecal": "intrathecal",
-    "intraventricular": "intraventricular",
-}
+_ROUTES = {**ROUTE_LABELS, "po": "by mouth"}  # a calendar is read by families
 
 
 class NoCalendarError(ValueError):

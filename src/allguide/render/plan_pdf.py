@@ -18,7 +18,7 @@ from fpdf.enums import TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
 from allguide.planning.plan import DrugDose, Plan, RegimenOption
-from allguide.render.formatting import PHASE_TITLES, day_runs
+from allguide.render.formatting import PHASE_TITLES, amount_text, day_runs, route_label
 from allguide.render.formatting import number as _n
 from allguide.render.plan_text import _dose
 
@@ -50,14 +50,6 @@ _ASCII = {
 }
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+", strict=True))
 
-ROUTE_LABELS = {
-    "iv": "IV",
-    "im": "IM",
-    "sc": "SC",
-    "po": "oral",
-    "intrathecal": "intrathecal",
-    "intraventricular": "intraventricular",
-}
 _SEVERITY_COLOURS = {"critical": (153, 0, 0), "warning": (133, 77, 0), "info": (40, 40, 40)}
 _INK = (20, 20, 20)
 _MUTED = (80, 80, 80)
@@ -269,7 +261,7 @@ def _option(pdf: _PlanPdf, option: RegimenOption) -> None:
     rows = [
         [
             d.drug,
-            ROUTE_LABELS.get(d.route, d.route),
+            route_label(d.route),
             _dose_cell(d),
             day_runs(d.days),
             d.basis,
@@ -419,18 +411,13 @@ def plan_to_pdf(
         rows = []
         for day in plan.calendar:
             for item in day.items:
-                dose = (
-                    "per protocol"
-                    if item.dose is None
-                    else f"{_n(item.dose.amount)} {item.dose.unit}"
-                )
                 rows.append(
                     [
                         str(day.day),
                         day.date.strftime("%a %d %b %Y") if day.date else "",
                         item.drug,
-                        ROUTE_LABELS.get(item.route, item.route),
-                        dose,
+                        route_label(item.route),
+                        amount_text(item.dose),
                         item.note or "",
                     ]
                 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from allguide.planning.plan import DrugDose, Plan, RegimenOption
-from allguide.render.formatting import PHASE_TITLES, day_runs, given_dose
+from allguide.render.formatting import PHASE_TITLES, amount_text, day_runs, given_dose
 from allguide.render.formatting import number as _n
 
 _SEVERITY = {"critical": "CRITICAL", "warning": "WARNING", "info": "INFO"}
@@ -130,18 +130,13 @@ def render_plan(plan: Plan, *, markdown: bool = False) -> str:
         rows = []
         for day in plan.calendar:
             for item in day.items:
-                dose = (
-                    "per protocol"
-                    if item.dose is None
-                    else f"{_n(item.dose.amount)} {item.dose.unit}"
-                )
                 rows.append(
                     [
                         str(day.day),
                         str(day.date or ""),
                         item.drug,
                         item.route,
-                        dose,
+                        amount_text(item.dose),
                         item.note or "",
                     ]
                 )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -104,47 +105,61 @@ def current_user(request: Request, db: DbSession) -> UserRecord | None:
     never a silent fall back to anonymous. Usable as a dependency or called directly
     with the request's session.
     """
-    cached = getattr(request.state, "user", None)
-    if isinstance(cached, UserRecord):
-        return cached
-    token = _bearer_token(request)
-    uid = None if token is not None else session_user_id(request, request.app.state.settings)
-    if token is None and (uid is None or not uid.isdigit()):
-        return None
-    return _remember(request, token, _lookup_user(db, token, uid, session_id(request)))
+    claim = _claim(request)
+    if not isinstance(claim, _Claim):
+        return claim
+    return _remember(request, claim.token, _lookup_user(db, claim))
 
 
 async def optional_user(request: Request) -> UserRecord | None:
     """`current_user` for hot paths: an anonymous request never opens a database session
     or leaves the event loop."""
+    claim = _claim(request)
+    if not isinstance(claim, _Claim):
+        return claim
+
+    def lookup() -> UserRecord | None:
+        with get_database(request).session() as session:
+            return _lookup_user(session, claim)
+
+    return _remember(request, claim.token, await run_in_threadpool(lookup))
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """Who a request says it is: an API token, or a session cookie's user and session id."""
+
+    token: str | None
+    uid: str | None = None
+    sid: str | None = None
+
+
+def _claim(request: Request) -> UserRecord | _Claim | None:
+    """The user already resolved for this request, a claim to look up, or None (anonymous:
+    no database needed)."""
     cached = getattr(request.state, "user", None)
     if isinstance(cached, UserRecord):
         return cached
     token = _bearer_token(request)
-    uid = None if token is not None else session_user_id(request, request.app.state.settings)
-    if token is None and (uid is None or not uid.isdigit()):
-        return None
-
-    sid = session_id(request)
-
-    def lookup() -> UserRecord | None:
-        with get_database(request).session() as session:
-            return _lookup_user(session, token, uid, sid)
-
-    return _remember(request, token, await run_in_threadpool(lookup))
-
-
-def _lookup_user(
-    db: Session, token: str | None, uid: str | None, sid: str | None
-) -> UserRecord | None:
-    users = UserRepository(db)
     if token is not None:
-        return users.user_for_token(token)
-    user = users.get_by_id(int(uid or 0))
+        return _Claim(token)
+    uid = session_user_id(request, request.app.state.settings)
+    if uid is None or not uid.isdigit():
+        return None
+    return _Claim(None, uid, session_id(request))
+
+
+def _lookup_user(db: Session, claim: _Claim) -> UserRecord | None:
+    users = UserRepository(db)
+    if claim.token is not None:
+        return users.user_for_token(claim.token)
+    user = users.get_by_id(int(claim.uid or 0))
     if user is None or not user.active:
         return None
     # A signed cookie alone is not enough: its session must still be open (not signed out).
-    return user if sid is not None and users.session_is_open(sid, user.id) else None
+    if claim.sid is None or not users.session_is_open(claim.sid, user.id):
+        return None
+    return user
 
 
 def _remember(request: Request, token: str | None, user: UserRecord | None) -> UserRecord | None:

@@ -126,11 +126,14 @@ def _problem_field(problem: str) -> FieldProblem:
     return FieldProblem(field=f"item.{where}", value=None, expected=message)
 
 
-async def optional_json(request: Request) -> Any:
-    """A JSON body when one is sent (comments are optional on submit/approve)."""
+async def editorial_comment(request: Request) -> EditorialComment:
+    """The optional JSON body of submit, approve, reject and retire: `{"comment": ...}`."""
     if not (await request.body()).strip():
-        return None
-    return await json_body(request)
+        return EditorialComment()
+    return validated(EditorialComment, await json_body(request))
+
+
+Comment = Annotated[EditorialComment, Depends(editorial_comment)]
 
 
 def _version(service: EditorialService, kind: str, item_id: str, number: int) -> ItemVersionOut:
@@ -206,9 +209,8 @@ def submit(
     kind: Kind,
     item_id: ItemId,
     number: Number,
-    body: Annotated[Any, Depends(optional_json)],
+    comment: Comment,
 ) -> ItemVersionOut:
-    validated(EditorialComment, body if body is not None else {})
     try:
         version = EditorialService(db).submit(user, kind, item_id, number)
     except WorkflowError as exc:
@@ -230,10 +232,9 @@ def approve(
     kind: Kind,
     item_id: ItemId,
     number: Number,
-    body: Annotated[Any, Depends(optional_json)],
+    comment: Comment,
 ) -> PublishedOut:
     """The approved version is served from the response on."""
-    comment = validated(EditorialComment, body if body is not None else {})
     service = EditorialService(db)
     try:
         published = service.approve(user, kind, item_id, number, comment.comment)
@@ -258,9 +259,8 @@ def reject(
     kind: Kind,
     item_id: ItemId,
     number: Number,
-    body: Annotated[Any, Depends(optional_json)],
+    comment: Comment,
 ) -> ItemVersionOut:
-    comment = validated(EditorialComment, body if body is not None else {})
     try:
         version = EditorialService(db).reject(user, kind, item_id, number, comment.comment or "")
     except WorkflowError as exc:
@@ -281,9 +281,8 @@ def retire(
     user: User,
     kind: Kind,
     item_id: ItemId,
-    body: Annotated[Any, Depends(optional_json)],
+    comment: Comment,
 ) -> PublishedOut:
-    comment = validated(EditorialComment, body if body is not None else {})
     try:
         published = EditorialService(db).retire(user, kind, item_id, comment.comment or "")
     except WorkflowError as exc:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from allguide.render.formatting import PHASE_TITLES, day_runs
+from allguide.render.formatting import PHASE_TITLES, ROUTE_LABELS, day_runs
 from allguide.render.formatting import amount_text as amount
 from allguide.render.formatting import given_dose as dose_text
 from allguide.render.formatting import number as num
@@ -40,15 +40,6 @@ REVIEW_STEPS = (
     ("under_review", "Under review"),
     ("approved", "Approved"),
 )
-
-ROUTE_LABELS = {
-    "iv": "IV",
-    "im": "IM",
-    "sc": "SC",
-    "po": "oral",
-    "intrathecal": "intrathecal",
-    "intraventricular": "intraventricular",
-}
 
 
 def review_label(status: str | None) -> str:
